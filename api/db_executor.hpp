@@ -1,0 +1,60 @@
+#pragma once
+// Runs handlers' database work off the reactor threads. Pistache handlers run
+// on reactor threads shared by many connections, so a blocking query there
+// would stall them all: handlers move their ResponseWriter here instead, and
+// one of N threads, each with its own connection, runs the work and answers.
+// A bounded queue turns overload into 503s instead of unbounded memory.
+#include <pistache/http.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/reply.hpp"
+#include "core/db/connection.hpp"
+
+namespace drover::api {
+
+class DbExecutor {
+public:
+    using Work = std::function<Reply(db::Connection&)>;
+
+    DbExecutor(std::string database_url, int connections, std::size_t queue_limit, int statement_timeout_ms);
+    ~DbExecutor();
+    DbExecutor(const DbExecutor&) = delete;
+    DbExecutor& operator=(const DbExecutor&) = delete;
+
+    // Queues the work; its Reply (or the error mapped by http_error) is sent
+    // on `response`. Answers 503 at once when the queue is full or stopping.
+    void run(Pistache::Http::ResponseWriter response, RequestContext ctx, Work work);
+    // Finishes queued work, then joins the threads.
+    void stop();
+
+private:
+    struct Task {
+        std::shared_ptr<Pistache::Http::ResponseWriter> response;
+        RequestContext ctx;
+        Work work;
+    };
+    void loop();
+    void execute(Task& task, std::unique_ptr<db::Connection>& conn);
+
+    std::string url_;
+    std::size_t queue_limit_;
+    int statement_timeout_ms_;
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<Task> queue_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+// Sends a Reply with a JSON content type and the request id header.
+void send_reply(Pistache::Http::ResponseWriter& response, const Reply& reply, const RequestContext& ctx);
+
+}  // namespace drover::api

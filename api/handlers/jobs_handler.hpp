@@ -1,0 +1,24 @@
+#pragma once
+// /v1/jobs: create a job, read one.
+#include <pistache/router.h>
+
+#include "api/db_executor.hpp"
+#include "core/kinds.hpp"
+
+namespace drover::api {
+
+class JobsHandler {
+public:
+    JobsHandler(DbExecutor& db, const KindRegistry& kinds) : db_(db), kinds_(kinds) {}
+
+    // POST /v1/jobs → 202 Accepted + Location (200 when a unique key matched an unfinished job).
+    void create(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+    // GET /v1/jobs/:id → the job, or 404 (also for another app's job).
+    void get(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+
+private:
+    DbExecutor& db_;
+    const KindRegistry& kinds_;
+};
+
+}  // namespace drover::api

@@ -1,0 +1,101 @@
+#include "api/job_request.hpp"
+
+#include <array>
+#include <regex>
+
+#include "core/error.hpp"
+#include "core/json.hpp"
+
+namespace drover::api {
+namespace {
+
+InputError invalid(std::string code, std::string message, std::string field) {
+    return InputError(InputError::Kind::invalid, std::move(code), std::move(message), std::move(field));
+}
+
+InputError wrong_type(const std::string& field, const char* expected) {
+    return invalid("wrong_type", "\"" + field + "\" must be " + expected, field);
+}
+
+int int_in_range(const rapidjson::Value& v, const std::string& field, int lo, int hi) {
+    if (!v.IsInt()) throw wrong_type(field, "an integer");
+    int n = v.GetInt();
+    if (n < lo || n > hi) {
+        throw invalid("out_of_range",
+                      "\"" + field + "\" must be from " + std::to_string(lo) + " to " + std::to_string(hi), field);
+    }
+    return n;
+}
+
+bool is_name(const std::string& s, std::size_t max) {
+    static const std::regex name("[A-Za-z0-9_.:-]+");
+    return !s.empty() && s.size() <= max && std::regex_match(s, name);
+}
+
+}  // namespace
+
+NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std::string& app) {
+    rapidjson::Document doc = json::parse(body);
+    if (!doc.IsObject()) throw invalid("wrong_type", "the body must be a JSON object", "");
+
+    static constexpr std::array known = {"kind", "args", "queue", "priority", "run_at", "max_attempts",
+                                         "timeout_s", "unique_key"};
+    for (auto& m : doc.GetObject()) {
+        std::string_view name = m.name.GetString();
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
+            throw invalid("unknown_field", "unknown field \"" + std::string(name) + "\"", std::string(name));
+        }
+    }
+
+    NewJob job;
+    job.app = app;
+    if (!doc.HasMember("kind")) throw invalid("missing_field", "\"kind\" is required", "kind");
+    if (!doc["kind"].IsString()) throw wrong_type("kind", "a string");
+    job.kind = doc["kind"].GetString();
+    const Kind* kind = kinds.find(job.kind);
+    if (!kind) throw invalid("unknown_kind", "no kind named \"" + job.kind + "\"", "kind");
+    job.queue = kind->queue;
+    job.max_attempts = kind->max_attempts;
+    job.timeout_s = kind->timeout_s;
+
+    if (doc.HasMember("args")) {
+        const auto& args = doc["args"];
+        if (!args.IsObject()) throw wrong_type("args", "an object");
+        kinds.validate_args(*kind, args);
+        job.args_json = json::to_string(args);
+    } else {
+        kinds.validate_args(*kind, rapidjson::Value(rapidjson::kObjectType));
+    }
+    if (doc.HasMember("queue")) {
+        if (!doc["queue"].IsString()) throw wrong_type("queue", "a string");
+        job.queue = doc["queue"].GetString();
+        if (!is_name(job.queue, 64)) {
+            throw invalid("invalid_value", "\"queue\" must be 1-64 characters of A-Z a-z 0-9 _ . : -", "queue");
+        }
+    }
+    if (doc.HasMember("priority")) job.priority = int_in_range(doc["priority"], "priority", -1000, 1000);
+    if (doc.HasMember("max_attempts")) job.max_attempts = int_in_range(doc["max_attempts"], "max_attempts", 1, 1000);
+    if (doc.HasMember("timeout_s")) job.timeout_s = int_in_range(doc["timeout_s"], "timeout_s", 1, 7 * 86400);
+    if (doc.HasMember("run_at")) {
+        if (!doc["run_at"].IsString()) throw wrong_type("run_at", "an RFC 3339 timestamp string");
+        static const std::regex rfc3339(
+            R"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2}))");
+        std::string value = doc["run_at"].GetString();
+        if (!std::regex_match(value, rfc3339)) {
+            throw invalid("invalid_value", "\"run_at\" must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z",
+                          "run_at");
+        }
+        job.run_at = value;
+    }
+    if (doc.HasMember("unique_key")) {
+        if (!doc["unique_key"].IsString()) throw wrong_type("unique_key", "a string");
+        std::string key = doc["unique_key"].GetString();
+        if (key.empty() || key.size() > 256) {
+            throw invalid("invalid_value", "\"unique_key\" must be 1-256 characters", "unique_key");
+        }
+        job.unique_key = key;
+    }
+    return job;
+}
+
+}  // namespace drover::api

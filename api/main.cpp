@@ -1,0 +1,59 @@
+// drover-api: the REST server. It validates, inserts pending rows and reads
+// them back; it never runs jobs. See --help for settings.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include "api/server.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+int main(int argc, char** argv) {
+    using namespace drover;
+    try {
+        Config config = Config::load(Part::api, argc, argv);
+        if (config.help_requested()) {
+            std::cout << config.help("drover-api");
+            return 0;
+        }
+        init_logging("api", config.str("log_level"));
+        auto kinds = KindRegistry::load(config.str("kinds_file"));
+
+        // A client that hangs up mid-response must not kill the process.
+        signal(SIGPIPE, SIG_IGN);
+        // Block the stop signals before any thread starts, so that only the
+        // sigwait below receives them.
+        sigset_t stop_signals;
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+        api::Server server(config, std::move(kinds));
+        server.start();
+        spdlog::info("listening on http://{}:{}", config.str("host"), server.port());
+
+        int signal_number = 0;
+        sigwait(&stop_signals, &signal_number);
+        spdlog::info("signal {}: shutting down", signal_number);
+        // A stuck download or query must not keep the process alive forever.
+        auto grace = std::chrono::seconds(config.integer("shutdown_grace_s"));
+        std::thread([grace] {
+            std::this_thread::sleep_for(grace);
+            spdlog::warn("shutdown took longer than {} s; exiting now", grace.count());
+            _exit(1);
+        }).detach();
+        server.shutdown();
+        spdlog::info("stopped");
+        return 0;
+    } catch (const ConfigError& e) {
+        std::cerr << "drover-api: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "drover-api: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,61 @@
+#include "api/router.hpp"
+
+#include <atomic>
+#include <random>
+
+#include "api/http_error.hpp"
+
+namespace drover::api {
+
+using namespace Pistache;
+
+namespace {
+
+// "<process prefix>-<counter>": unique across processes, cheap to make.
+std::string next_request_id() {
+    static const std::string prefix = [] {
+        std::random_device rd;
+        char buf[9];
+        std::snprintf(buf, sizeof buf, "%08x", rd());
+        return std::string(buf);
+    }();
+    static std::atomic<std::uint64_t> counter{0};
+    return prefix + "-" + std::to_string(++counter);
+}
+
+// The seam where authentication will go: it will read the API key, find its
+// app and role, and refuse the request before any handler runs.
+RequestContext authenticate(const Rest::Request&) {
+    return RequestContext{next_request_id(), "default"};
+}
+
+template <typename Handler>
+Rest::Route::Handler route(Handler& handler,
+                           void (Handler::*method)(RequestContext, const Rest::Request&, Http::ResponseWriter)) {
+    return [&handler, method](const Rest::Request& request, Http::ResponseWriter response) {
+        (handler.*method)(authenticate(request), request, std::move(response));
+        return Rest::Route::Result::Ok;
+    };
+}
+
+}  // namespace
+
+void add_routes(Rest::Router& router, Handlers h) {
+    Rest::Routes::Get(router, "/healthz", route(h.health, &HealthHandler::healthz));
+    Rest::Routes::Get(router, "/readyz", route(h.health, &HealthHandler::readyz));
+    Rest::Routes::Post(router, "/v1/jobs", route(h.jobs, &JobsHandler::create));
+    Rest::Routes::Get(router, "/v1/jobs/:id", route(h.jobs, &JobsHandler::get));
+
+    router.addNotFoundHandler([](const Rest::Request& request, Http::ResponseWriter response) {
+        RequestContext ctx{next_request_id(), ""};
+        send_reply(response,
+                   error_reply(Http::Code::Not_Found, "no_route",
+                               "no route for " + std::string(Http::methodString(request.method())) + " " +
+                                   request.resource(),
+                               ctx),
+                   ctx);
+        return Rest::Route::Result::Ok;
+    });
+}
+
+}  // namespace drover::api

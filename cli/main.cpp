@@ -1,0 +1,53 @@
+// drover: operations command line.
+#include <iostream>
+#include <vector>
+
+#include "cli/migrate_command.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace {
+
+constexpr const char* usage =
+    "Usage: drover <command> [--option value]...\n"
+    "Commands:\n"
+    "  migrate [up]     apply pending migrations (same files and table as dbmate)\n"
+    "  migrate status   list migrations; exit 1 if any is pending\n"
+    "Run 'drover <command> --help' for options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace drover;
+    if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
+        std::cout << usage;
+        return argc < 2 ? 2 : 0;
+    }
+    std::string command = argv[1];
+    std::vector<const char*> rest = {argv[0]};
+    std::string action;
+    for (int i = 2; i < argc; ++i) {
+        if (action.empty() && argv[i][0] != '-') {
+            action = argv[i];
+        } else {
+            rest.push_back(argv[i]);
+        }
+    }
+    try {
+        Config config = Config::load(Part::cli, static_cast<int>(rest.size()), rest.data());
+        if (config.help_requested()) {
+            std::cout << usage << "\n" << config.help("drover " + command);
+            return 0;
+        }
+        init_logging("drover", config.str("log_level"));
+        if (command == "migrate") return cli::migrate_command(config, action.empty() ? "up" : action);
+        std::cerr << "drover: unknown command '" << command << "'\n" << usage;
+        return 2;
+    } catch (const ConfigError& e) {
+        std::cerr << "drover: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "drover: " << e.what() << "\n";
+        return 1;
+    }
+}

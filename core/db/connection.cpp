@@ -1,0 +1,92 @@
+#include "core/db/connection.hpp"
+
+#include "core/db/embedded_sql.hpp"
+#include "core/error.hpp"
+
+namespace drover::db {
+namespace {
+
+std::string trimmed(const char* message) {
+    std::string s = message ? message : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+std::string_view query_text(std::string_view name) {
+    for (const auto& q : sql::embedded_queries()) {
+        if (q.name == name) return q.text;
+    }
+    throw Error("no query named " + std::string(name) + " in sql/queries");
+}
+
+}  // namespace
+
+Connection::Connection(const std::string& url, std::string_view application_name)
+    : conn_(nullptr, &PQfinish) {
+    std::string app(application_name);
+    // Keepalives make a dead server or network show up as an error instead of a hang.
+    const char* keys[] = {"dbname", "application_name", "connect_timeout", "keepalives_idle",
+                          "keepalives_interval", "keepalives_count", nullptr};
+    const char* values[] = {url.c_str(), app.c_str(), "5", "10", "5", "3", nullptr};
+    conn_.reset(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
+    if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
+        throw DbError(trimmed(conn_ ? PQerrorMessage(conn_.get()) : "out of memory"), "08001",
+                      "connect", true);
+    }
+    exec("SET TimeZone = 'UTC'");
+}
+
+Result Connection::check(PGresult* raw, std::string_view query_name) {
+    Result result(raw);
+    auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+        return result;
+    }
+    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    std::string message = trimmed(raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get()));
+    if (message.empty()) message = trimmed(PQerrorMessage(conn_.get()));
+    throw DbError(message, state ? state : "", std::string(query_name), broken());
+}
+
+Result Connection::query(std::string_view name, const Params& params) {
+    std::string statement(name);
+    if (!prepared_.contains(name)) {
+        std::string text(query_text(name));
+        check(PQprepare(conn_.get(), statement.c_str(), text.c_str(), 0, nullptr), name);
+        prepared_.insert(statement);
+    }
+    auto pointers = params.pointers();
+    return check(PQexecPrepared(conn_.get(), statement.c_str(), params.size(), pointers.data(),
+                                nullptr, nullptr, 0),
+                 name);
+}
+
+Result Connection::exec(std::string_view sql) {
+    std::string text(sql);
+    return check(PQexec(conn_.get(), text.c_str()), "");
+}
+
+Result Connection::exec(std::string_view sql, const Params& params) {
+    std::string text(sql);
+    auto pointers = params.pointers();
+    return check(PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr, pointers.data(),
+                              nullptr, nullptr, 0),
+                 "");
+}
+
+void Connection::consume_input() {
+    if (PQconsumeInput(conn_.get()) == 0) {
+        throw DbError(trimmed(PQerrorMessage(conn_.get())), "08006", "consume_input", true);
+    }
+}
+
+std::vector<Notification> Connection::take_notifications() {
+    std::vector<Notification> out;
+    while (PGnotify* n = PQnotifies(conn_.get())) {
+        out.push_back({n->relname, n->extra ? n->extra : ""});
+        PQfreemem(n);
+    }
+    return out;
+}
+
+}  // namespace drover::db

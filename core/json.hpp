@@ -1,0 +1,24 @@
+#pragma once
+// Small RapidJSON helpers shared by the API, the worker and the CLI.
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace drover::json {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Parses text that must be one JSON value; throws InputError(malformed) with
+// the parser's message and offset.
+rapidjson::Document parse(std::string_view text);
+// Compact JSON text of a value.
+std::string to_string(const rapidjson::Value& value);
+// Writes already-serialised JSON text (from Postgres) into a writer as a value.
+void write_raw(Writer& writer, std::string_view json_text);
+void write_optional_string(Writer& writer, const std::optional<std::string>& value);
+
+}  // namespace drover::json

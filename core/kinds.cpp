@@ -1,0 +1,167 @@
+#include "core/kinds.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/json.hpp"
+
+namespace drover {
+namespace {
+
+Kind builtin(std::string name) {
+    Kind k;
+    k.name = std::move(name);
+    return k;
+}
+
+bool valid_name(std::string_view name, std::size_t max) {
+    if (name.empty() || name.size() > max) return false;
+    for (char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '.' || c == ':' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+Kind parse_command_kind(const std::string& source, const std::string& name, const rapidjson::Value& v) {
+    auto fail = [&](const std::string& what) -> ConfigError {
+        return ConfigError(source + ": kind '" + name + "': " + what);
+    };
+    if (!v.IsObject()) throw fail("must be an object");
+    static const std::set<std::string> known = {"command", "env", "timeout_s", "max_attempts", "queue",
+                                                "permanent_exit_codes"};
+    for (auto& m : v.GetObject()) {
+        if (!known.contains(m.name.GetString())) throw fail(std::string("unknown field '") + m.name.GetString() + "'");
+    }
+    Kind k;
+    k.name = name;
+    k.type = Kind::Type::command;
+    if (!v.HasMember("command") || !v["command"].IsArray() || v["command"].Empty()) {
+        throw fail("'command' must be a non-empty array of strings (the program and its arguments)");
+    }
+    for (auto& a : v["command"].GetArray()) {
+        if (!a.IsString()) throw fail("'command' must contain only strings");
+        k.argv.emplace_back(a.GetString());
+    }
+    if (v.HasMember("env")) {
+        if (!v["env"].IsObject()) throw fail("'env' must be an object of strings");
+        for (auto& e : v["env"].GetObject()) {
+            if (!e.value.IsString()) throw fail("'env' values must be strings");
+            k.env[e.name.GetString()] = e.value.GetString();
+        }
+    }
+    if (v.HasMember("timeout_s")) {
+        if (!v["timeout_s"].IsInt() || v["timeout_s"].GetInt() <= 0) throw fail("'timeout_s' must be a positive integer");
+        k.timeout_s = v["timeout_s"].GetInt();
+    }
+    if (v.HasMember("max_attempts")) {
+        if (!v["max_attempts"].IsInt() || v["max_attempts"].GetInt() < 1 || v["max_attempts"].GetInt() > 1000) {
+            throw fail("'max_attempts' must be an integer from 1 to 1000");
+        }
+        k.max_attempts = v["max_attempts"].GetInt();
+    }
+    if (v.HasMember("queue")) {
+        if (!v["queue"].IsString() || !valid_name(v["queue"].GetString(), 64)) {
+            throw fail("'queue' must be 1-64 characters of A-Z a-z 0-9 _ . : -");
+        }
+        k.queue = v["queue"].GetString();
+    }
+    if (v.HasMember("permanent_exit_codes")) {
+        if (!v["permanent_exit_codes"].IsArray()) throw fail("'permanent_exit_codes' must be an array of integers");
+        for (auto& c : v["permanent_exit_codes"].GetArray()) {
+            if (!c.IsInt() || c.GetInt() < 0 || c.GetInt() > 255) {
+                throw fail("'permanent_exit_codes' must hold integers from 0 to 255");
+            }
+            k.permanent_exit_codes.push_back(c.GetInt());
+        }
+    }
+    return k;
+}
+
+}  // namespace
+
+KindRegistry KindRegistry::builtins_only() {
+    KindRegistry r;
+    for (auto name : {"noop", "sleep", "fail"}) r.kinds_.emplace(name, builtin(name));
+    return r;
+}
+
+KindRegistry KindRegistry::parse(std::string_view json_text, const std::string& source) {
+    rapidjson::Document doc;
+    try {
+        doc = json::parse(json_text);
+    } catch (const InputError& e) {
+        throw ConfigError(source + ": " + e.what());
+    }
+    if (!doc.IsObject() || !doc.HasMember("kinds") || !doc["kinds"].IsObject()) {
+        throw ConfigError(source + ": must be an object with a \"kinds\" object");
+    }
+    for (auto& m : doc.GetObject()) {
+        if (std::string_view(m.name.GetString()) != "kinds") {
+            throw ConfigError(source + ": unknown top-level field '" + m.name.GetString() + "'");
+        }
+    }
+    KindRegistry r = builtins_only();
+    for (auto& m : doc["kinds"].GetObject()) {
+        std::string name = m.name.GetString();
+        if (!valid_name(name, 128)) {
+            throw ConfigError(source + ": kind name '" + name + "' must be 1-128 characters of A-Z a-z 0-9 _ . : -");
+        }
+        if (r.kinds_.contains(name)) throw ConfigError(source + ": kind '" + name + "' is built in; pick another name");
+        r.kinds_.emplace(name, parse_command_kind(source, name, m.value));
+    }
+    return r;
+}
+
+KindRegistry KindRegistry::load(const std::string& path) {
+    if (path.empty()) return builtins_only();
+    std::ifstream in(path);
+    if (!in) throw ConfigError("cannot read kinds file " + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse(text.str(), path);
+}
+
+const Kind* KindRegistry::find(std::string_view name) const {
+    auto it = kinds_.find(name);
+    return it == kinds_.end() ? nullptr : &it->second;
+}
+
+void KindRegistry::validate_args(const Kind& kind, const rapidjson::Value& args) const {
+    if (kind.type != Kind::Type::builtin) return;
+    auto invalid = [](std::string message, std::string field) {
+        return InputError(InputError::Kind::invalid, "invalid_args", std::move(message), std::move(field));
+    };
+    auto only = [&](std::initializer_list<std::string_view> allowed) {
+        for (auto& m : args.GetObject()) {
+            std::string_view n = m.name.GetString();
+            if (std::find(allowed.begin(), allowed.end(), n) == allowed.end()) {
+                throw invalid("kind '" + kind.name + "' takes no argument '" + std::string(n) + "'",
+                              "args." + std::string(n));
+            }
+        }
+    };
+    if (kind.name == "noop") {
+        only({});
+    } else if (kind.name == "sleep") {
+        only({"ms"});
+        if (!args.HasMember("ms") || !args["ms"].IsInt64() || args["ms"].GetInt64() < 0 ||
+            args["ms"].GetInt64() > 86'400'000) {
+            throw invalid("kind 'sleep' needs \"ms\": an integer from 0 to 86400000", "args.ms");
+        }
+    } else if (kind.name == "fail") {
+        only({"permanent", "message"});
+        if (args.HasMember("permanent") && !args["permanent"].IsBool()) {
+            throw invalid("\"permanent\" must be true or false", "args.permanent");
+        }
+        if (args.HasMember("message") && !args["message"].IsString()) {
+            throw invalid("\"message\" must be a string", "args.message");
+        }
+    }
+}
+
+}  // namespace drover

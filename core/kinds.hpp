@@ -1,0 +1,46 @@
+#pragma once
+// What a job can run. Built-in kinds (noop, sleep, fail) always exist, for
+// tests, benchmarks and smoke checks; operators declare command kinds in a
+// JSON kinds file (docs/kinds.md). The API uses the registry to refuse
+// unknown kinds and bad arguments; the worker uses it to run them.
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+namespace drover {
+
+struct Kind {
+    enum class Type { builtin, command };
+
+    std::string name;
+    Type type = Type::builtin;
+    std::vector<std::string> argv;                // command kinds: the program and its arguments
+    std::map<std::string, std::string> env;       // added to the child's environment
+    std::optional<int> timeout_s;                 // default timeout for jobs of this kind
+    int max_attempts = 25;                        // default attempts for jobs of this kind
+    std::string queue = "default";                // default queue
+    std::vector<int> permanent_exit_codes;        // exit codes that mean "the input is bad: do not retry"
+};
+
+class KindRegistry {
+public:
+    // The built-in kinds plus those in the file (none when path is empty).
+    // Throws ConfigError naming the file, the kind and the field on any problem.
+    static KindRegistry load(const std::string& path);
+    static KindRegistry parse(std::string_view json_text, const std::string& source = "kinds file");
+    static KindRegistry builtins_only();
+
+    const Kind* find(std::string_view name) const;
+    // Throws InputError(invalid) when a built-in kind's arguments are wrong;
+    // command kinds take any object.
+    void validate_args(const Kind& kind, const rapidjson::Value& args) const;
+
+private:
+    std::map<std::string, Kind, std::less<>> kinds_;
+};
+
+}  // namespace drover

@@ -1,0 +1,29 @@
+-- jobs/claim: hands up to $3 due jobs of one queue to worker $1, in priority,
+-- then run_at, then id order. One statement: the MATERIALIZED CTE locks the
+-- rows with SKIP LOCKED (so concurrent workers never wait on or share a row),
+-- and the UPDATE marks them running under a lease. The CTE is served by the
+-- partial index jobs_claimable. One queue per statement, because the index
+-- orders within a queue; the worker rotates over its queues so that a flood in
+-- one cannot starve another.
+-- $1 owner, $2 queue, $3 limit, $4 lease seconds, $5 now (NULL = now())
+WITH picked AS MATERIALIZED (
+    SELECT id
+    FROM drover.jobs
+    WHERE status = 'pending'
+      AND queue = $2
+      AND run_at <= coalesce($5::timestamptz, now())
+    ORDER BY priority DESC, run_at, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE drover.jobs AS j
+SET status = 'running',
+    attempt = j.attempt + 1,
+    lease_owner = $1,
+    lease_expires_at = coalesce($5::timestamptz, now()) + make_interval(secs => $4::double precision),
+    started_at = coalesce($5::timestamptz, now()),
+    progress_percent = NULL,
+    progress_message = NULL
+FROM picked
+WHERE j.id = picked.id
+RETURNING j.id, j.kind, j.queue, j.args, j.attempt, j.max_attempts, j.timeout_s;

@@ -1,0 +1,44 @@
+#pragma once
+// A fixed pool of threads, one per slot of the worker's concurrency, that run
+// attempts through the executor of their kind and report each result.
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/kinds.hpp"
+#include "worker/executors/executor.hpp"
+
+namespace drover::worker {
+
+class JobRunner {
+public:
+    using Done = std::function<void(const std::shared_ptr<JobControl>&, AttemptResult)>;
+
+    JobRunner(const KindRegistry& kinds, std::filesystem::path jobs_dir, int threads, Done done);
+    ~JobRunner();
+
+    void submit(std::shared_ptr<JobControl> job);
+    // Lets queued and running attempts finish, then joins the threads.
+    void stop();
+
+private:
+    void loop();
+    AttemptResult run_one(JobControl& control);
+
+    const KindRegistry& kinds_;
+    std::filesystem::path jobs_dir_;
+    Done done_;
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<std::shared_ptr<JobControl>> queue_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace drover::worker

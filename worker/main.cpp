@@ -1,0 +1,54 @@
+// drover-worker: claims jobs from Postgres and runs them. See --help.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "worker/worker.hpp"
+
+int main(int argc, char** argv) {
+    using namespace drover;
+    try {
+        Config config = Config::load(Part::worker, argc, argv);
+        if (config.help_requested()) {
+            std::cout << config.help("drover-worker");
+            return 0;
+        }
+        init_logging("worker", config.str("log_level"));
+        auto kinds = KindRegistry::load(config.str("kinds_file"));
+        auto options = worker::WorkerOptions::from(config);
+
+        signal(SIGPIPE, SIG_IGN);
+        // Only the signal thread below receives SIGTERM/SIGINT; job children
+        // get default handling back (see CommandExecutor).
+        sigset_t stop_signals;
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+        worker::Worker worker(options, kinds);
+        std::thread([&worker, stop_signals] {
+            for (;;) {
+                int signal_number = 0;
+                sigwait(&stop_signals, &signal_number);
+                spdlog::info("signal {}: stopping (send again to stop running jobs now)", signal_number);
+                worker.stop();
+            }
+        }).detach();
+        spdlog::info("worker {} serving queues {} with {} slots", worker.id(), config.str("queues"),
+                     options.concurrency);
+        worker.run();
+        spdlog::info("stopped");
+        return 0;
+    } catch (const ConfigError& e) {
+        std::cerr << "drover-worker: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "drover-worker: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,272 @@
+#include "worker/worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "core/db/listener.hpp"
+#include "core/error.hpp"
+#include "worker/job_runner.hpp"
+
+namespace drover::worker {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string default_worker_id() {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    std::random_device rd;
+    char suffix[9];
+    std::snprintf(suffix, sizeof suffix, "%08x", rd());
+    return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+}
+
+std::vector<std::string> split_queues(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    std::string q;
+    while (std::getline(in, q, ',')) {
+        if (!q.empty()) out.push_back(q);
+    }
+    if (out.empty()) throw ConfigError("DROVER_QUEUES names no queue");
+    return out;
+}
+
+std::filesystem::path default_state_dir() {
+    const char* home = std::getenv("HOME");
+    return std::filesystem::path(home ? home : "/tmp") / ".local/share/drover";
+}
+
+}  // namespace
+
+WorkerOptions WorkerOptions::from(const Config& c) {
+    WorkerOptions o;
+    o.database_url = c.str("database_url");
+    o.worker_id = c.str("worker_id").empty() ? default_worker_id() : c.str("worker_id");
+    o.queues = split_queues(c.str("queues"));
+    o.concurrency = static_cast<int>(c.integer("concurrency"));
+    if (o.concurrency < 1) throw ConfigError("DROVER_CONCURRENCY must be at least 1");
+    o.poll_interval = std::chrono::milliseconds(c.integer("poll_interval_ms"));
+    o.lease_s = static_cast<int>(c.integer("lease_s"));
+    if (o.lease_s < 3) throw ConfigError("DROVER_LEASE_S must be at least 3");
+    o.state_dir = c.str("state_dir").empty() ? default_state_dir() : std::filesystem::path(c.str("state_dir"));
+    o.shutdown_grace = std::chrono::seconds(c.integer("shutdown_grace_s"));
+    return o;
+}
+
+class Worker::Impl {
+public:
+    Impl(Worker& w)
+        : listener(w.options_.database_url, {"drover_jobs"}),
+          runner(w.kinds_, w.options_.state_dir / "jobs", w.options_.concurrency,
+                 [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }) {}
+
+    db::Listener listener;
+    JobRunner runner;
+    std::thread listen_thread;
+};
+
+Worker::Worker(WorkerOptions options, const KindRegistry& kinds) : options_(std::move(options)), kinds_(kinds) {
+    impl_ = std::make_unique<Impl>(*this);
+}
+
+Worker::~Worker() {
+    listener_stop_ = true;
+    impl_->listener.interrupt();
+    if (impl_->listen_thread.joinable()) impl_->listen_thread.join();
+}
+
+void Worker::stop() {
+    bool force = false;
+    {
+        std::lock_guard lock(mutex_);
+        force = stopping_;
+        stopping_ = true;
+        forced_ = forced_ || force;
+    }
+    wake_.notify_all();
+    if (force) stop_running_jobs(StopReason::shutdown);
+}
+
+void Worker::stop_running_jobs(StopReason reason) {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, control] : running_) control->request_stop(reason);
+}
+
+void Worker::listen_loop() {
+    while (!listener_stop_) {
+        auto wakeup = impl_->listener.wait(options_.poll_interval);
+        bool ours = wakeup.reconnected;
+        for (const auto& n : wakeup.notifications) {
+            ours = ours || std::find(options_.queues.begin(), options_.queues.end(), n.payload) != options_.queues.end();
+        }
+        if (ours) {
+            {
+                std::lock_guard lock(mutex_);
+                notified_ = true;
+            }
+            wake_.notify_all();
+        }
+    }
+}
+
+void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result) {
+    const auto& job = control->job();
+    Outcome outcome{job.id, result.type, std::move(result.result_json), std::move(result.error)};
+    switch (control->stop_reason()) {
+        case StopReason::shutdown:
+            // Our own shutdown interrupted it: not the job's fault, no attempt used.
+            outcome = Outcome{job.id, Outcome::Type::release, std::nullopt, std::nullopt};
+            break;
+        case StopReason::lease_lost:
+            spdlog::warn("job {}: lease lost; its result is dropped", job.id);
+            break;
+        default:
+            break;
+    }
+    if (outcome.error) {
+        spdlog::warn("job {} ({}) attempt {}: {}", job.id, job.kind, job.attempt, *outcome.error);
+    } else {
+        spdlog::debug("job {} ({}) attempt {}: done", job.id, job.kind, job.attempt);
+    }
+    {
+        std::lock_guard lock(mutex_);
+        finished_.push_back(std::move(outcome));
+        running_.erase(job.id);
+    }
+    wake_.notify_all();
+}
+
+void Worker::flush_outcomes(JobStore& store) {
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& o : finished_) unrecorded_.push_back(std::move(o));
+        finished_.clear();
+    }
+    if (unrecorded_.empty()) return;
+    auto recorded = store.complete_many(options_.worker_id, unrecorded_);
+    if (recorded.size() != unrecorded_.size()) {
+        spdlog::warn("{} of {} results were not recorded: their leases were lost",
+                     unrecorded_.size() - recorded.size(), unrecorded_.size());
+    }
+    unrecorded_.clear();
+}
+
+void Worker::heartbeat(JobStore& store) {
+    std::vector<std::int64_t> ids;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, control] : running_) ids.push_back(id);
+    }
+    if (ids.empty()) return;
+    auto held = store.extend_leases(options_.worker_id, ids, options_.lease_s);
+    if (held.size() == ids.size()) return;
+    std::sort(held.begin(), held.end());
+    std::lock_guard lock(mutex_);
+    for (auto id : ids) {
+        if (std::binary_search(held.begin(), held.end(), id)) continue;
+        if (auto it = running_.find(id); it != running_.end()) it->second->request_stop(StopReason::lease_lost);
+    }
+}
+
+int Worker::claim(JobStore& store, int free_slots) {
+    int claimed = 0;
+    for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
+        const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
+        auto jobs = store.claim(options_.worker_id, queue, free_slots - claimed, options_.lease_s);
+        for (auto& job : jobs) {
+            auto control = std::make_shared<JobControl>(std::move(job));
+            {
+                std::lock_guard lock(mutex_);
+                running_.emplace(control->job().id, control);
+            }
+            impl_->runner.submit(std::move(control));
+            ++claimed;
+        }
+    }
+    next_queue_ = (next_queue_ + 1) % options_.queues.size();
+    return claimed;
+}
+
+void Worker::run() {
+    impl_->listen_thread = std::thread([this] { listen_loop(); });
+    coordinate();
+    impl_->runner.stop();
+    listener_stop_ = true;
+    impl_->listener.interrupt();
+    impl_->listen_thread.join();
+}
+
+void Worker::coordinate() {
+    std::unique_ptr<db::Connection> conn;
+    std::mt19937 rng{std::random_device{}()};
+    auto backoff = std::chrono::milliseconds(100);
+    auto heartbeat_every = std::chrono::milliseconds(options_.lease_s * 1000 / 3);
+    auto next_poll = Clock::now();
+    auto next_heartbeat = Clock::now() + heartbeat_every;
+    std::optional<Clock::time_point> stop_deadline;
+    bool more_waiting = false;  // the last claim filled every free slot: there may be more
+
+    for (;;) {
+        bool poll_now = false;
+        bool stopping = false;
+        int free_slots = 0;
+        {
+            std::unique_lock lock(mutex_);
+            auto until = std::min(next_poll, next_heartbeat);
+            if (stop_deadline) until = std::min(until, *stop_deadline);
+            wake_.wait_until(lock, until, [&] {
+                int free = options_.concurrency - static_cast<int>(running_.size());
+                return !finished_.empty() || (stopping_ && !stop_deadline) || (free > 0 && notified_);
+            });
+            stopping = stopping_;
+            poll_now = notified_ || (more_waiting && !finished_.empty());
+            notified_ = false;
+            free_slots = options_.concurrency - static_cast<int>(running_.size());
+            if (stopping && !stop_deadline) stop_deadline = Clock::now() + options_.shutdown_grace;
+            if (stopping && running_.empty() && finished_.empty() && unrecorded_.empty()) break;
+        }
+        auto now = Clock::now();
+        if (stop_deadline && now >= *stop_deadline) {
+            spdlog::info("shutdown grace period over: stopping running jobs");
+            stop_running_jobs(StopReason::shutdown);
+            stop_deadline = Clock::time_point::max();
+        }
+        try {
+            if (!conn || conn->broken()) {
+                conn.reset();
+                conn = std::make_unique<db::Connection>(options_.database_url, "drover-worker");
+                poll_now = true;  // whatever was notified while we were away
+            }
+            JobStore store(*conn);
+            flush_outcomes(store);
+            if (now >= next_heartbeat) {
+                heartbeat(store);
+                next_heartbeat = now + heartbeat_every;
+            }
+            if (!stopping && free_slots > 0 && (poll_now || now >= next_poll)) {
+                int claimed = claim(store, free_slots);
+                more_waiting = claimed == free_slots;
+                next_poll = Clock::now() + options_.poll_interval;
+            }
+            backoff = std::chrono::milliseconds(100);
+        } catch (const DbError& e) {
+            if (!e.retryable()) throw;
+            conn.reset();
+            auto pause = backoff / 2 + std::chrono::milliseconds(
+                                           std::uniform_int_distribution<long>(0, backoff.count())(rng));
+            spdlog::warn("database: {}; retrying in {} ms", e.what(), pause.count());
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, pause, [&] { return forced_; });
+        }
+    }
+}
+
+}  // namespace drover::worker

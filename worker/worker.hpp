@@ -1,0 +1,83 @@
+#pragma once
+// The worker's coordinator: wait → complete → claim → dispatch, on one
+// connection, plus a dedicated LISTEN connection that wakes it.
+//  - Wakes on a NOTIFY for one of its queues, on a finished attempt, on the
+//    heartbeat, and on a slow poll (NOTIFY is only a hint).
+//  - Claims at most its free slots, one statement per queue, rotating the
+//    queue it starts with.
+//  - Records finished attempts in batches (jobs/complete_many), keeping them
+//    until the database has them: a dropped connection loses no completion.
+//  - Extends all its leases in one statement every lease/3.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/db/connection.hpp"
+#include "core/kinds.hpp"
+#include "core/store/job_store.hpp"
+#include "worker/job_control.hpp"
+
+namespace drover::worker {
+
+struct WorkerOptions {
+    std::string database_url;
+    std::string worker_id;
+    std::vector<std::string> queues{"default"};
+    int concurrency = 10;
+    std::chrono::milliseconds poll_interval{2000};
+    int lease_s = 30;
+    std::filesystem::path state_dir;
+    std::chrono::seconds shutdown_grace{10};
+
+    static WorkerOptions from(const Config& config);
+};
+
+class Worker {
+public:
+    Worker(WorkerOptions options, const KindRegistry& kinds);
+    ~Worker();
+
+    // Serves until stop() and every attempt is recorded or released.
+    void run();
+    // Thread-safe. The first call stops claiming and lets running attempts
+    // finish within the grace period; a second call (or the deadline) stops
+    // them at once, and they go back to pending without using an attempt.
+    void stop();
+
+    const std::string& id() const { return options_.worker_id; }
+
+private:
+    void listen_loop();
+    void coordinate();
+    void on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result);
+    void flush_outcomes(JobStore& store);
+    void heartbeat(JobStore& store);
+    int claim(JobStore& store, int free_slots);
+    void stop_running_jobs(StopReason reason);
+
+    WorkerOptions options_;
+    const KindRegistry& kinds_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool notified_ = false;
+    bool stopping_ = false;
+    bool forced_ = false;
+    std::vector<Outcome> finished_;                                // guarded by mutex_
+    std::map<std::int64_t, std::shared_ptr<JobControl>> running_;  // guarded by mutex_
+
+    std::vector<Outcome> unrecorded_;  // coordinator only: outcomes not yet in the database
+    std::size_t next_queue_ = 0;
+    std::atomic<bool> listener_stop_{false};
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace drover::worker
