@@ -1,0 +1,270 @@
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/store/job_store.hpp"
+#include "tests/support/test_database.hpp"
+
+using namespace drover;
+
+namespace {
+
+struct Fixture {
+    test::TestDatabase database;
+    db::Connection conn = database.connect();
+    JobStore store{conn};
+
+    std::int64_t add(const std::string& queue = "default", int priority = 0,
+                     std::optional<std::string> run_at = std::nullopt, int max_attempts = 25) {
+        NewJob j;
+        j.kind = "noop";
+        j.queue = queue;
+        j.priority = priority;
+        j.run_at = std::move(run_at);
+        j.max_attempts = max_attempts;
+        return store.insert(j).job.id;
+    }
+    std::string status(std::int64_t id) { return store.get(id, "default")->status; }
+    std::int64_t count(const std::string& where) {
+        return conn.exec("SELECT count(*) FROM drover.jobs WHERE " + where).int64(0, 0);
+    }
+};
+
+std::vector<std::int64_t> ids(const std::vector<ClaimedJob>& jobs) {
+    std::vector<std::int64_t> out;
+    for (const auto& j : jobs) out.push_back(j.id);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(job_store_pgtest, Fixture)
+
+BOOST_AUTO_TEST_CASE(insert_then_get_round_trips_every_field) {
+    NewJob j;
+    j.kind = "sleep";
+    j.args_json = R"({"ms": 5})";
+    j.queue = "q1";
+    j.priority = 3;
+    j.run_at = "2030-01-01T00:00:00Z";
+    j.max_attempts = 4;
+    j.timeout_s = 9;
+    j.unique_key = "u";
+    auto inserted = store.insert(j);
+    BOOST_TEST(inserted.created);
+    auto got = store.get(inserted.job.id, "default");
+    BOOST_REQUIRE(got);
+    BOOST_TEST(got->status == "pending");
+    BOOST_TEST(got->args_json == R"({"ms": 5})");
+    BOOST_TEST(got->queue == "q1");
+    BOOST_TEST(got->priority == 3);
+    BOOST_TEST(got->run_at == "2030-01-01T00:00:00Z");
+    BOOST_TEST(got->max_attempts == 4);
+    BOOST_TEST(got->timeout_s.value() == 9);
+    BOOST_TEST(got->attempt == 0);
+    BOOST_TEST(!got->finished_at);
+}
+
+BOOST_AUTO_TEST_CASE(another_apps_job_is_not_found) {
+    auto id = add();
+    BOOST_TEST(!store.get(id, "other-app"));
+    BOOST_TEST(!store.get(id + 1000, "default"));
+}
+
+BOOST_AUTO_TEST_CASE(claims_by_priority_then_run_at_then_id) {
+    auto low = add("default", 0, "2020-01-01T00:00:00Z");
+    auto high = add("default", 5, "2020-01-01T00:00:02Z");
+    auto old_low = add("default", 0, "2019-01-01T00:00:00Z");
+    auto future = add("default", 9, "2999-01-01T00:00:00Z");
+    auto other_queue = add("other", 9);
+    std::vector<std::int64_t> order;
+    for (int i = 0; i < 4; ++i) {
+        auto c = store.claim("w", "default", 1, 30);
+        if (c.empty()) break;
+        order.push_back(c[0].id);
+    }
+    BOOST_TEST((order == std::vector<std::int64_t>{high, old_low, low}));
+    BOOST_TEST(status(future) == "pending");
+    BOOST_TEST(status(other_queue) == "pending");
+}
+
+BOOST_AUTO_TEST_CASE(claim_sets_running_lease_and_attempt) {
+    auto id = add();
+    auto c = store.claim("worker-1", "default", 10, 30);
+    BOOST_REQUIRE(c.size() == 1u);
+    BOOST_TEST(c[0].attempt == 1);
+    auto row = conn.exec("SELECT lease_owner, lease_expires_at > now() + interval '25 seconds', started_at IS NOT NULL "
+                         "FROM drover.jobs WHERE id = " + std::to_string(id));
+    BOOST_TEST(row.text(0, 0) == "worker-1");
+    BOOST_TEST(row.boolean(0, 1));
+    BOOST_TEST(row.boolean(0, 2));
+    BOOST_TEST(store.claim("worker-2", "default", 10, 30).empty());
+}
+
+BOOST_AUTO_TEST_CASE(skips_rows_locked_by_another_transaction) {
+    auto a = add();
+    auto b = add();
+    auto other = database.connect();
+    other.exec("BEGIN");
+    other.exec("SELECT id FROM drover.jobs WHERE id = " + std::to_string(a) + " FOR UPDATE");
+    auto c = store.claim("w", "default", 10, 30);  // must not wait for the lock
+    BOOST_TEST((ids(c) == std::vector<std::int64_t>{b}));
+    other.exec("ROLLBACK");
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_claimers_never_share_a_job) {
+    for (int i = 0; i < 2000; ++i) add();
+    std::vector<std::vector<std::int64_t>> got(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            auto c = database.connect();
+            JobStore s(c);
+            for (;;) {
+                auto batch = s.claim("w" + std::to_string(t), "default", 37, 30);
+                if (batch.empty()) break;
+                for (auto& j : batch) got[t].push_back(j.id);
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    std::set<std::int64_t> all;
+    std::size_t total = 0;
+    for (auto& g : got) {
+        total += g.size();
+        all.insert(g.begin(), g.end());
+    }
+    BOOST_TEST(total == 2000u);
+    BOOST_TEST(all.size() == 2000u);
+}
+
+BOOST_AUTO_TEST_CASE(completes_only_jobs_it_still_owns) {
+    auto mine = add();
+    auto theirs = add();
+    store.claim("me", "default", 1, 30);
+    store.claim("them", "default", 1, 30);
+    auto recorded = store.complete_many(
+        "me", {{mine, Outcome::Type::succeeded, R"({"n": 1})", std::nullopt},
+               {theirs, Outcome::Type::failed, std::nullopt, "not mine"}});
+    BOOST_TEST((recorded == std::vector<std::int64_t>{mine}));
+    auto job = store.get(mine, "default");
+    BOOST_TEST(job->status == "succeeded");
+    BOOST_TEST(job->result_json.value() == R"({"n": 1})");
+    BOOST_TEST(job->finished_at.has_value());
+    BOOST_TEST(status(theirs) == "running");
+    // A late second completion of the same job changes nothing.
+    BOOST_TEST(store.complete_many("me", {{mine, Outcome::Type::failed, std::nullopt, "late"}}).empty());
+    BOOST_TEST(status(mine) == "succeeded");
+}
+
+BOOST_AUTO_TEST_CASE(retry_backs_off_until_attempts_run_out) {
+    auto id = add("default", 0, std::nullopt, 2);
+    store.claim("w", "default", 1, 30);
+    store.complete_many("w", {{id, Outcome::Type::retry, std::nullopt, "boom 1"}});
+    auto job = store.get(id, "default");
+    BOOST_TEST(job->status == "pending");
+    BOOST_TEST(job->last_error.value() == "boom 1");
+    // attempt 1 → 2 s backoff ±10 %.
+    auto delay = conn.exec("SELECT extract(epoch FROM run_at - now()) FROM drover.jobs WHERE id = " + std::to_string(id));
+    double seconds = std::stod(std::string(delay.text(0, 0)));
+    BOOST_TEST(seconds > 1.7);
+    BOOST_TEST(seconds < 2.3);
+    BOOST_TEST(store.claim("w", "default", 1, 30).empty());  // not due yet
+    auto later = store.claim("w", "default", 1, 30, "2999-01-01T00:00:00Z");
+    BOOST_REQUIRE(later.size() == 1u);
+    BOOST_TEST(later[0].attempt == 2);
+    store.complete_many("w", {{id, Outcome::Type::retry, std::nullopt, "boom 2"}});
+    job = store.get(id, "default");
+    BOOST_TEST(job->status == "failed");
+    BOOST_TEST(job->errors_json.find("boom 1") != std::string::npos);
+    BOOST_TEST(job->errors_json.find("boom 2") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(permanent_failure_fails_at_once) {
+    auto id = add();
+    store.claim("w", "default", 1, 30);
+    store.complete_many("w", {{id, Outcome::Type::failed, std::nullopt, "bad input"}});
+    auto job = store.get(id, "default");
+    BOOST_TEST(job->status == "failed");
+    BOOST_TEST(job->attempt == 1);
+}
+
+BOOST_AUTO_TEST_CASE(release_returns_the_job_without_using_an_attempt) {
+    auto id = add();
+    store.claim("w", "default", 1, 30);
+    store.complete_many("w", {{id, Outcome::Type::release, std::nullopt, std::nullopt}});
+    auto job = store.get(id, "default");
+    BOOST_TEST(job->status == "pending");
+    BOOST_TEST(job->attempt == 0);
+    BOOST_TEST(store.claim("w", "default", 1, 30).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(error_history_is_bounded) {
+    auto id = add("default", 0, std::nullopt, 100);
+    for (int i = 0; i < 30; ++i) {
+        BOOST_REQUIRE(store.claim("w", "default", 1, 30, "2999-01-01T00:00:00Z").size() == 1u);
+        store.complete_many("w", {{id, Outcome::Type::retry, std::nullopt, "e" + std::to_string(i)}});
+    }
+    auto n = conn.exec("SELECT jsonb_array_length(errors), errors->-1->>'error' FROM drover.jobs WHERE id = " +
+                       std::to_string(id));
+    BOOST_TEST(n.int64(0, 0) == 20);
+    BOOST_TEST(n.text(0, 1) == "e29");
+}
+
+BOOST_AUTO_TEST_CASE(extend_leases_reports_leases_lost) {
+    auto a = add();
+    auto b = add();
+    store.claim("w", "default", 2, 30);
+    conn.exec("UPDATE drover.jobs SET lease_owner = 'rescuer' WHERE id = " + std::to_string(b));
+    auto held = store.extend_leases("w", {a, b}, 60);
+    BOOST_TEST((held == std::vector<std::int64_t>{a}));
+}
+
+BOOST_AUTO_TEST_CASE(unique_key_dedups_against_unfinished_jobs_only) {
+    NewJob j;
+    j.kind = "noop";
+    j.unique_key = "report-42";
+    auto first = store.insert(j);
+    auto second = store.insert(j);
+    BOOST_TEST(first.created);
+    BOOST_TEST(!second.created);
+    BOOST_TEST(second.job.id == first.job.id);
+    store.claim("w", "default", 1, 30);
+    store.complete_many("w", {{first.job.id, Outcome::Type::succeeded, std::nullopt, std::nullopt}});
+    auto third = store.insert(j);
+    BOOST_TEST(third.created);
+    BOOST_TEST(third.job.id != first.job.id);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_inserts_with_one_unique_key_create_one_job) {
+    std::atomic<int> created{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&] {
+            auto c = database.connect();
+            JobStore s(c);
+            NewJob j;
+            j.kind = "noop";
+            j.unique_key = "race";
+            for (int i = 0; i < 25; ++i) created += s.insert(j).created ? 1 : 0;
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(created.load() == 1);
+    BOOST_TEST(count("unique_key = 'race'") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(schema_refuses_inconsistent_rows) {
+    auto id = std::to_string(add());
+    BOOST_CHECK_THROW(conn.exec("UPDATE drover.jobs SET status = 'succeeded' WHERE id = " + id), DbError);
+    BOOST_CHECK_THROW(conn.exec("UPDATE drover.jobs SET status = 'running' WHERE id = " + id), DbError);
+    BOOST_CHECK_THROW(conn.exec("UPDATE drover.jobs SET finished_at = now() WHERE id = " + id), DbError);
+    BOOST_CHECK_THROW(conn.exec("UPDATE drover.jobs SET args = '[]' WHERE id = " + id), DbError);
+    BOOST_CHECK_THROW(conn.exec("UPDATE drover.jobs SET status = 'lost' WHERE id = " + id), DbError);
+    BOOST_TEST(status(std::stoll(id)) == "pending");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

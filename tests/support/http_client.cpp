@@ -1,0 +1,101 @@
+#include "tests/support/http_client.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace drover::test {
+namespace {
+
+HttpResponse parse_response(const std::string& data, bool& complete) {
+    HttpResponse r;
+    complete = false;
+    auto head_end = data.find("\r\n\r\n");
+    if (head_end == std::string::npos) return r;
+    auto line_end = data.find("\r\n");
+    auto first = data.substr(0, line_end);
+    auto space = first.find(' ');
+    if (space != std::string::npos) r.status = std::atoi(first.c_str() + space + 1);
+    std::size_t pos = line_end + 2;
+    while (pos < head_end) {
+        auto end = data.find("\r\n", pos);
+        auto line = data.substr(pos, end - pos);
+        auto colon = line.find(':');
+        if (colon != std::string::npos) {
+            std::string name = line.substr(0, colon);
+            std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+            std::string value = line.substr(colon + 1);
+            value.erase(0, value.find_first_not_of(' '));
+            r.headers[name] = value;
+        }
+        pos = end + 2;
+    }
+    std::size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+    if (data.size() >= head_end + 4 + length) {
+        r.body = data.substr(head_end + 4, length);
+        complete = true;
+    }
+    return r;
+}
+
+}  // namespace
+
+HttpResponse http_raw(int port, const std::string& request, int timeout_ms) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return {};
+    }
+    std::size_t sent = 0;
+    while (sent < request.size()) {
+        ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+    }
+    std::string data;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    HttpResponse response;
+    for (;;) {
+        bool complete = false;
+        response = parse_response(data, complete);
+        if (complete) break;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        char buf[65536];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            parse_response(data, complete);
+            break;
+        }
+        data.append(buf, static_cast<std::size_t>(n));
+    }
+    close(fd);
+    bool complete = false;
+    response = parse_response(data, complete);
+    if (!complete) response.status = response.status ? response.status : 0;
+    return response;
+}
+
+HttpResponse http_request(int port, const std::string& method, const std::string& path, const std::string& body,
+                          const std::string& content_type) {
+    std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!body.empty() || method == "POST") {
+        request += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    request += "\r\n" + body;
+    return http_raw(port, request);
+}
+
+}  // namespace drover::test

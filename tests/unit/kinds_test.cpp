@@ -1,0 +1,67 @@
+#include <boost/test/unit_test.hpp>
+
+#include "core/error.hpp"
+#include "core/kinds.hpp"
+
+using namespace drover;
+
+namespace {
+
+std::string refusal(const std::string& text) {
+    try {
+        KindRegistry::parse(text, "kinds.json");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "accepted";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(kinds_test)
+
+BOOST_AUTO_TEST_CASE(builtin_kinds_always_exist) {
+    auto r = KindRegistry::builtins_only();
+    for (auto name : {"noop", "sleep", "fail"}) {
+        BOOST_REQUIRE(r.find(name));
+        BOOST_TEST((r.find(name)->type == Kind::Type::builtin));
+    }
+    BOOST_TEST(!r.find("nope"));
+}
+
+BOOST_AUTO_TEST_CASE(parses_a_command_kind_with_every_field) {
+    auto r = KindRegistry::parse(R"({"kinds": {"resize": {
+        "command": ["/usr/bin/convert", "-resize", "50%"], "env": {"A": "1"}, "timeout_s": 30,
+        "max_attempts": 4, "queue": "media", "permanent_exit_codes": [2, 3]}}})");
+    const Kind* k = r.find("resize");
+    BOOST_REQUIRE(k);
+    BOOST_TEST((k->type == Kind::Type::command));
+    BOOST_TEST(k->argv.size() == 3u);
+    BOOST_TEST(k->env.at("A") == "1");
+    BOOST_TEST(k->timeout_s.value() == 30);
+    BOOST_TEST(k->max_attempts == 4);
+    BOOST_TEST(k->queue == "media");
+    BOOST_TEST((k->permanent_exit_codes == std::vector<int>{2, 3}));
+    BOOST_TEST(r.find("noop"));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_bad_files_with_a_message_naming_the_problem) {
+    BOOST_TEST(refusal("{").find("kinds.json: body is not valid JSON") != std::string::npos);
+    BOOST_TEST(refusal("[]").find("must be an object with a \"kinds\" object") != std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {}, "extra": 1})").find("unknown top-level field 'extra'") != std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {"a": {}}})").find("kind 'a': 'command'") != std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {"a": {"command": []}}})").find("'command' must be") != std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {"a": {"command": ["x"], "tiemout_s": 1}}})").find("unknown field 'tiemout_s'") !=
+               std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {"a": {"command": ["x"], "timeout_s": 0}}})").find("timeout_s") != std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {"a": {"command": ["x"], "permanent_exit_codes": [300]}}})")
+                   .find("permanent_exit_codes") != std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {"noop": {"command": ["x"]}}})").find("built in") != std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {"a b": {"command": ["x"]}}})").find("kind name") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_missing_file) {
+    BOOST_CHECK_THROW(KindRegistry::load("/nonexistent/kinds.json"), ConfigError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
