@@ -59,7 +59,7 @@ const std::string& latest_migration_version() {
 void Migrator::ensure_table() {
     // The exact table dbmate creates, so either tool can go first.
     conn_.exec("SET client_min_messages = warning; "
-               "CREATE TABLE IF NOT EXISTS schema_migrations (version character varying(128) PRIMARY KEY); "
+               "CREATE TABLE IF NOT EXISTS schema_migrations (version character varying PRIMARY KEY); "
                "RESET client_min_messages");
 }
 

@@ -1,0 +1,243 @@
+\restrict dbmate
+
+-- Dumped from database version 15.20 (Debian 15.20-0+deb12u1)
+-- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: drover; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA drover;
+
+
+--
+-- Name: job_status; Type: TYPE; Schema: drover; Owner: -
+--
+
+CREATE TYPE drover.job_status AS ENUM (
+    'pending',
+    'running',
+    'succeeded',
+    'failed',
+    'cancelled'
+);
+
+
+--
+-- Name: append_error(jsonb, integer, timestamp with time zone, text); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.append_error(errors jsonb, attempt integer, at timestamp with time zone, error text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT coalesce(jsonb_agg(e.value ORDER BY e.n), '[]')
+    FROM (
+        SELECT value, n
+        FROM jsonb_array_elements(errors || jsonb_build_array(
+                 jsonb_build_object('attempt', attempt, 'at', at, 'error', error)))
+             WITH ORDINALITY AS t(value, n)
+        ORDER BY n DESC
+        LIMIT 20
+    ) AS e;
+$$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: jobs; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.jobs (
+    id bigint NOT NULL,
+    app text DEFAULT 'default'::text NOT NULL,
+    kind text NOT NULL,
+    queue text DEFAULT 'default'::text NOT NULL,
+    priority smallint DEFAULT 0 NOT NULL,
+    args jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status drover.job_status DEFAULT 'pending'::drover.job_status NOT NULL,
+    attempt integer DEFAULT 0 NOT NULL,
+    max_attempts integer DEFAULT 25 NOT NULL,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    timeout_s integer,
+    unique_key text,
+    lease_owner text,
+    lease_expires_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    progress_percent smallint,
+    progress_message text,
+    result jsonb,
+    last_error text,
+    errors jsonb DEFAULT '[]'::jsonb NOT NULL,
+    CONSTRAINT jobs_app_valid CHECK ((app ~ '^[A-Za-z0-9_.:-]{1,64}$'::text)),
+    CONSTRAINT jobs_args_object CHECK ((jsonb_typeof(args) = 'object'::text)),
+    CONSTRAINT jobs_attempt_range CHECK (((attempt >= 0) AND (attempt <= max_attempts))),
+    CONSTRAINT jobs_errors_array CHECK ((jsonb_typeof(errors) = 'array'::text)),
+    CONSTRAINT jobs_finished_iff_final CHECK (((status = ANY (ARRAY['succeeded'::drover.job_status, 'failed'::drover.job_status, 'cancelled'::drover.job_status])) = (finished_at IS NOT NULL))),
+    CONSTRAINT jobs_kind_valid CHECK ((kind ~ '^[A-Za-z0-9_.:-]{1,128}$'::text)),
+    CONSTRAINT jobs_lease_iff_running CHECK (((status = 'running'::drover.job_status) = ((lease_owner IS NOT NULL) AND (lease_expires_at IS NOT NULL)))),
+    CONSTRAINT jobs_max_attempts_positive CHECK (((max_attempts >= 1) AND (max_attempts <= 1000))),
+    CONSTRAINT jobs_progress_range CHECK (((progress_percent IS NULL) OR ((progress_percent >= 0) AND (progress_percent <= 100)))),
+    CONSTRAINT jobs_queue_valid CHECK ((queue ~ '^[A-Za-z0-9_.:-]{1,64}$'::text)),
+    CONSTRAINT jobs_running_has_started CHECK (((status <> 'running'::drover.job_status) OR (started_at IS NOT NULL))),
+    CONSTRAINT jobs_timeout_positive CHECK (((timeout_s IS NULL) OR (timeout_s > 0))),
+    CONSTRAINT jobs_unique_key_length CHECK (((unique_key IS NULL) OR ((length(unique_key) >= 1) AND (length(unique_key) <= 256))))
+);
+
+
+--
+-- Name: enqueue(text, jsonb, text, smallint, timestamp with time zone, integer, integer, text, text); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.enqueue(kind text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, priority smallint DEFAULT 0, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, max_attempts integer DEFAULT 25, timeout_s integer DEFAULT NULL::integer, unique_key text DEFAULT NULL::text, app text DEFAULT 'default'::text) RETURNS drover.jobs
+    LANGUAGE sql
+    AS $$
+    SELECT e.job FROM drover.enqueue_job(kind, args, queue, priority, run_at, max_attempts,
+                                         timeout_s, unique_key, app) AS e;
+$$;
+
+
+--
+-- Name: enqueue_job(text, jsonb, text, smallint, timestamp with time zone, integer, integer, text, text); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.enqueue_job(kind text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, priority smallint DEFAULT 0, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, max_attempts integer DEFAULT 25, timeout_s integer DEFAULT NULL::integer, unique_key text DEFAULT NULL::text, app text DEFAULT 'default'::text, OUT job drover.jobs, OUT created boolean) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+#variable_conflict use_column
+BEGIN
+    LOOP
+        INSERT INTO drover.jobs AS j (app, kind, queue, priority, args, max_attempts, run_at, timeout_s, unique_key)
+        VALUES (enqueue_job.app, enqueue_job.kind, enqueue_job.queue, enqueue_job.priority,
+                coalesce(enqueue_job.args, '{}'), enqueue_job.max_attempts,
+                coalesce(enqueue_job.run_at, now()), enqueue_job.timeout_s, enqueue_job.unique_key)
+        ON CONFLICT (app, unique_key) WHERE unique_key IS NOT NULL AND status IN ('pending', 'running')
+        DO NOTHING
+        RETURNING * INTO job;
+        IF FOUND THEN
+            created := true;
+            RETURN;
+        END IF;
+        SELECT * INTO job FROM drover.jobs AS j
+        WHERE j.app = enqueue_job.app AND j.unique_key = enqueue_job.unique_key
+          AND j.status IN ('pending', 'running');
+        IF FOUND THEN
+            created := false;
+            RETURN;
+        END IF;
+        -- The conflicting job finished in between: the insert can go ahead now.
+    END LOOP;
+END;
+$$;
+
+
+--
+-- Name: notify_jobs_inserted(); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.notify_jobs_inserted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('drover_jobs', q.queue)
+    FROM (SELECT DISTINCT queue FROM inserted WHERE status = 'pending') AS q;
+    RETURN NULL;
+END;
+$$;
+
+
+--
+-- Name: jobs_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.jobs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.jobs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.schema_migrations (
+    version character varying NOT NULL
+);
+
+
+--
+-- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.jobs
+    ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: jobs_claimable; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_claimable ON drover.jobs USING btree (queue, priority DESC, run_at, id) WHERE (status = 'pending'::drover.job_status);
+
+
+--
+-- Name: jobs_running_lease; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_running_lease ON drover.jobs USING btree (lease_expires_at) WHERE (status = 'running'::drover.job_status);
+
+
+--
+-- Name: jobs_unique_key_unfinished; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE UNIQUE INDEX jobs_unique_key_unfinished ON drover.jobs USING btree (app, unique_key) WHERE ((unique_key IS NOT NULL) AND (status = ANY (ARRAY['pending'::drover.job_status, 'running'::drover.job_status])));
+
+
+--
+-- Name: jobs jobs_notify_inserted; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER jobs_notify_inserted AFTER INSERT ON drover.jobs REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_jobs_inserted();
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+\unrestrict dbmate
+
+
+--
+-- Dbmate schema migrations
+--
+
+INSERT INTO public.schema_migrations (version) VALUES
+    ('20261123000001');

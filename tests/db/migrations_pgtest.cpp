@@ -1,0 +1,125 @@
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/db/migrator.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/test_database.hpp"
+
+using namespace drover;
+
+namespace {
+
+std::string dbmate_path() {
+    const char* v = std::getenv("DROVER_DBMATE");
+    return v && *v ? v : std::string(DROVER_SOURCE_DIR) + "/.tools/node_modules/@dbmate/linux-x64/bin/dbmate";
+}
+
+// Runs real dbmate against the database with the project's migrations;
+// returns its exit status, and its output through `output`.
+int dbmate(const test::TestDatabase& database, std::vector<std::string> args, std::string* output = nullptr) {
+    std::vector<std::string> all = {"--url", database.url(), "--migrations-dir",
+                                    std::string(DROVER_SOURCE_DIR) + "/sql/migrations", "--no-dump-schema"};
+    all.insert(all.end(), args.begin(), args.end());
+    // dbmate dumps the schema with pg_dump, which Debian keeps off PATH.
+    const char* path = std::getenv("PATH");
+    test::Process p(dbmate_path(), all, {{"PATH", "/usr/lib/postgresql/15/bin:" + std::string(path ? path : "")}});
+    auto status = p.wait_exit(std::chrono::seconds(60));
+    if (output) *output = p.output();
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "dbmate did not finish: " << p.output());
+    return *status;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// The dump without the lines that name the server's version.
+std::string comparable(const std::string& dump) {
+    std::stringstream in(dump), out;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.starts_with("-- Dumped ")) out << line << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(migrations_pgtest)
+
+BOOST_AUTO_TEST_CASE(after_dbmate_up_the_builtin_migrator_sees_nothing_pending) {
+    test::TestDatabase database(false);
+    std::string out;
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    auto conn = database.connect();
+    BOOST_TEST(db::Migrator(conn).pending().empty());
+    BOOST_TEST(db::Migrator(conn).up() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(after_builtin_up_dbmate_sees_nothing_pending) {
+    test::TestDatabase database(false);
+    auto conn = database.connect();
+    BOOST_TEST(db::Migrator(conn).up() == static_cast<int>(db::embedded_migrations().size()));
+    std::string out;
+    BOOST_TEST(dbmate(database, {"status", "--exit-code"}, &out) == 0, out);
+    BOOST_TEST(out.find("Pending: 0") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(builtin_migrator_reapplies_what_dbmate_rolled_back) {
+    test::TestDatabase database(false);
+    std::string out;
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"rollback"}, &out) == 0, out);
+    auto conn = database.connect();
+    auto pending = db::Migrator(conn).pending();
+    BOOST_REQUIRE(pending.size() == 1u);
+    BOOST_TEST(pending[0]->version == db::latest_migration_version());
+    BOOST_TEST(db::Migrator(conn).up() == 1);
+    BOOST_TEST(conn.exec("SELECT count(*) FROM drover.jobs").int64(0, 0) == 0);
+    BOOST_TEST(dbmate(database, {"status", "--exit-code"}, &out) == 0, out);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_migrators_apply_each_file_once) {
+    test::TestDatabase database(false);
+    std::vector<std::thread> threads;
+    std::atomic<int> applied{0};
+    std::atomic<int> failures{0};
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&] {
+            try {
+                auto conn = database.connect();
+                applied += db::Migrator(conn).up();
+            } catch (...) {
+                ++failures;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(failures.load() == 0);
+    BOOST_TEST(applied.load() == static_cast<int>(db::embedded_migrations().size()));
+}
+
+BOOST_AUTO_TEST_CASE(committed_schema_dump_is_current) {
+    test::TestDatabase database(false);
+    auto conn = database.connect();
+    db::Migrator(conn).up();
+    auto dump_path = std::filesystem::temp_directory_path() / ("drover-schema-" + database.name() + ".sql");
+    std::string out;
+    int status = dbmate(database, {"--schema-file", dump_path.string(), "dump"}, &out);
+    BOOST_REQUIRE_MESSAGE(status == 0, out);
+    auto fresh = read_file(dump_path.string());
+    std::filesystem::remove(dump_path);
+    BOOST_REQUIRE(!fresh.empty());
+    auto committed = read_file(std::string(DROVER_SOURCE_DIR) + "/sql/schema.sql");
+    BOOST_TEST(comparable(committed) == comparable(fresh),
+               "sql/schema.sql is stale: run scripts/dump-schema and commit the result");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
