@@ -45,6 +45,8 @@ void add_routes(Rest::Router& router, Handlers h) {
     Rest::Routes::Get(router, "/readyz", route(h.health, &HealthHandler::readyz));
     Rest::Routes::Post(router, "/v1/jobs", route(h.jobs, &JobsHandler::create));
     Rest::Routes::Get(router, "/v1/jobs/:id", route(h.jobs, &JobsHandler::get));
+    Rest::Routes::Post(router, "/v1/jobs/:id/cancel", route(h.jobs, &JobsHandler::cancel));
+    Rest::Routes::Get(router, "/v1/jobs/:id/logs", route(h.jobs, &JobsHandler::logs));
 
     router.addNotFoundHandler([](const Rest::Request& request, Http::ResponseWriter response) {
         RequestContext ctx{next_request_id(), ""};

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "cli/migrate_command.hpp"
+#include "cli/rescue_command.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -13,6 +14,7 @@ constexpr const char* usage =
     "Commands:\n"
     "  migrate [up]     apply pending migrations (same files and table as dbmate)\n"
     "  migrate status   list migrations; exit 1 if any is pending\n"
+    "  rescue           put back jobs whose worker lost its lease (workers also do this)\n"
     "Run 'drover <command> --help' for options.\n";
 
 }  // namespace
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
         }
         init_logging("drover", config.str("log_level"));
         if (command == "migrate") return cli::migrate_command(config, action.empty() ? "up" : action);
+        if (command == "rescue") return cli::rescue_command(config);
         std::cerr << "drover: unknown command '" << command << "'\n" << usage;
         return 2;
     } catch (const ConfigError& e) {

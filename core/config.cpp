@@ -66,6 +66,10 @@ const std::vector<Setting>& all_settings() {
         {"lease_s", "DROVER_LEASE_S", "30",
          "how long a claimed job stays leased without a heartbeat (heartbeats every lease/3)", worker, true},
         {"worker_id", "DROVER_WORKER_ID", "", "lease owner name (default: host:pid:random)", worker},
+        {"rescue_interval_ms", "DROVER_RESCUE_INTERVAL_MS", "5000",
+         "how often a worker runs the lease rescue (one worker at a time across hosts)", worker, true},
+        {"log_limit_bytes", "DROVER_LOG_LIMIT_BYTES", "1048576",
+         "log bytes one attempt may write; the rest is dropped after a truncation marker", worker, true},
         {"shutdown_grace_s", "DROVER_SHUTDOWN_GRACE_S", "10",
          "on SIGTERM, how long running jobs may finish before they are stopped", api | worker, true},
     };

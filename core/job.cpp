@@ -35,6 +35,7 @@ Job job_from_row(const db::Result& r, int row) {
     j.created_at = rfc3339(r.text(row, col("created_at")));
     j.started_at = opt_time("started_at");
     j.finished_at = opt_time("finished_at");
+    j.cancel_requested_at = opt_time("cancel_requested_at");
     j.progress_percent = r.optional_int64(row, col("progress_percent"));
     j.progress_message = r.optional_text(row, col("progress_message"));
     j.result_json = r.optional_text(row, col("result"));
@@ -81,6 +82,8 @@ void write_job_json(json::Writer& w, const Job& j) {
     json::write_optional_string(w, j.started_at);
     w.Key("finished_at");
     json::write_optional_string(w, j.finished_at);
+    w.Key("cancel_requested_at");
+    json::write_optional_string(w, j.cancel_requested_at);
     w.Key("progress");
     w.StartObject();
     w.Key("percent");

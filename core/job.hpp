@@ -29,6 +29,7 @@ struct Job {
     std::string created_at;
     std::optional<std::string> started_at;
     std::optional<std::string> finished_at;
+    std::optional<std::string> cancel_requested_at;
     std::optional<std::int64_t> progress_percent;
     std::optional<std::string> progress_message;
     std::optional<std::string> result_json;

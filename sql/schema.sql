@@ -84,6 +84,7 @@ CREATE TABLE drover.jobs (
     result jsonb,
     last_error text,
     errors jsonb DEFAULT '[]'::jsonb NOT NULL,
+    cancel_requested_at timestamp with time zone,
     CONSTRAINT jobs_app_valid CHECK ((app ~ '^[A-Za-z0-9_.:-]{1,64}$'::text)),
     CONSTRAINT jobs_args_object CHECK ((jsonb_typeof(args) = 'object'::text)),
     CONSTRAINT jobs_attempt_range CHECK (((attempt >= 0) AND (attempt <= max_attempts))),
@@ -162,6 +163,35 @@ $$;
 
 
 --
+-- Name: job_logs; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.job_logs (
+    id bigint NOT NULL,
+    job_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    stream text NOT NULL,
+    at timestamp with time zone NOT NULL,
+    line text NOT NULL,
+    CONSTRAINT job_logs_stream_valid CHECK ((stream = ANY (ARRAY['stdout'::text, 'stderr'::text, 'runner'::text])))
+);
+
+
+--
+-- Name: job_logs_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.job_logs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.job_logs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: jobs_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
 --
 
@@ -176,12 +206,31 @@ ALTER TABLE drover.jobs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: queue_limits; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.queue_limits (
+    queue text NOT NULL,
+    concurrency integer NOT NULL,
+    CONSTRAINT queue_limits_concurrency_check CHECK ((concurrency >= 0))
+);
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
 );
+
+
+--
+-- Name: job_logs job_logs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.job_logs
+    ADD CONSTRAINT job_logs_pkey PRIMARY KEY (id);
 
 
 --
@@ -193,11 +242,26 @@ ALTER TABLE ONLY drover.jobs
 
 
 --
+-- Name: queue_limits queue_limits_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.queue_limits
+    ADD CONSTRAINT queue_limits_pkey PRIMARY KEY (queue);
+
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: job_logs_by_job; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX job_logs_by_job ON drover.job_logs USING btree (job_id, id);
 
 
 --
@@ -229,6 +293,14 @@ CREATE TRIGGER jobs_notify_inserted AFTER INSERT ON drover.jobs REFERENCING NEW 
 
 
 --
+-- Name: job_logs job_logs_job_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.job_logs
+    ADD CONSTRAINT job_logs_job_id_fkey FOREIGN KEY (job_id) REFERENCES drover.jobs(id) ON DELETE CASCADE;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
@@ -240,4 +312,5 @@ CREATE TRIGGER jobs_notify_inserted AFTER INSERT ON drover.jobs REFERENCING NEW 
 --
 
 INSERT INTO public.schema_migrations (version) VALUES
-    ('20261123000001');
+    ('20261123000001'),
+    ('20261123000002');

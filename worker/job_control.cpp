@@ -1,5 +1,7 @@
 #include "worker/job_control.hpp"
 
+#include "core/clock.hpp"
+
 namespace drover::worker {
 
 void JobControl::request_stop(StopReason reason) {
@@ -18,6 +20,23 @@ StopReason JobControl::stop_reason() const {
 bool JobControl::sleep_for(std::chrono::milliseconds duration) {
     std::unique_lock lock(mutex_);
     return !stopped_.wait_for(lock, duration, [&] { return reason_ != StopReason::none; });
+}
+
+void JobControl::log(std::string_view stream, std::string_view line) {
+    if (!output_ || truncated_) return;
+    log_bytes_ += line.size();
+    if (log_bytes_ > log_limit_) {
+        truncated_ = true;
+        output_->add_log({0, job_.id, job_.attempt, "runner", now_rfc3339(),
+                          "[drover] log truncated: this attempt wrote more than " + std::to_string(log_limit_) +
+                              " bytes; the rest is dropped"});
+        return;
+    }
+    output_->add_log({0, job_.id, job_.attempt, std::string(stream), now_rfc3339(), std::string(line)});
+}
+
+void JobControl::progress(std::optional<int> percent, std::optional<std::string> message) {
+    if (output_) output_->set_progress({job_.id, percent, std::move(message)});
 }
 
 }  // namespace drover::worker

@@ -1,12 +1,14 @@
 #pragma once
-// The worker's handle on one running attempt: the job's facts, and a way to
-// ask it to stop (cancel, timeout, lease lost, shutdown) that executors check
-// or sleep on.
+// The worker's handle on one running attempt: the job's facts, a way to ask
+// it to stop (cancel, lease lost, shutdown) that executors check or sleep on,
+// and where it writes its log lines and progress.
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string_view>
 
 #include "core/store/job_store.hpp"
+#include "worker/job_output.hpp"
 
 namespace drover::worker {
 
@@ -14,16 +16,28 @@ enum class StopReason { none, shutdown, lease_lost, cancelled };
 
 class JobControl {
 public:
-    explicit JobControl(ClaimedJob job) : job_(std::move(job)) {}
+    // output may be null (tests): logs and progress are then dropped.
+    JobControl(ClaimedJob job, JobOutput* output = nullptr, std::size_t log_limit_bytes = 1 << 20)
+        : job_(std::move(job)), output_(output), log_limit_(log_limit_bytes) {}
 
     const ClaimedJob& job() const { return job_; }
+
     void request_stop(StopReason reason);
     StopReason stop_reason() const;
     // Sleeps up to `duration`; returns false early if a stop was requested.
     bool sleep_for(std::chrono::milliseconds duration);
 
+    // One line of the job's log ("stdout", "stderr" or "runner"). Past the
+    // log limit, one truncation marker is written and the rest dropped.
+    void log(std::string_view stream, std::string_view line);
+    void progress(std::optional<int> percent, std::optional<std::string> message);
+
 private:
     ClaimedJob job_;
+    JobOutput* output_;
+    std::size_t log_limit_;
+    std::size_t log_bytes_ = 0;  // runner thread only
+    bool truncated_ = false;     // runner thread only
     mutable std::mutex mutex_;
     std::condition_variable stopped_;
     StopReason reason_ = StopReason::none;
@@ -34,6 +48,20 @@ struct AttemptResult {
     Outcome::Type type = Outcome::Type::succeeded;
     std::optional<std::string> result_json;
     std::optional<std::string> error;
+    std::optional<int> snooze_s;
+
+    static AttemptResult succeeded(std::optional<std::string> result_json = std::nullopt) {
+        return {Outcome::Type::succeeded, std::move(result_json), std::nullopt, std::nullopt};
+    }
+    // The system's fault: retried with backoff while attempts remain.
+    static AttemptResult retry(std::string error) {
+        return {Outcome::Type::retry, std::nullopt, std::move(error), std::nullopt};
+    }
+    // The caller's fault (bad input): failed at once.
+    static AttemptResult permanent_failure(std::string error) {
+        return {Outcome::Type::failed, std::nullopt, std::move(error), std::nullopt};
+    }
+    static AttemptResult snooze(int seconds) { return {Outcome::Type::snooze, std::nullopt, std::nullopt, seconds}; }
 };
 
 }  // namespace drover::worker

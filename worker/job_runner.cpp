@@ -38,13 +38,13 @@ AttemptResult JobRunner::run_one(JobControl& control) {
     if (!kind) {
         // The API only accepts known kinds, but this worker's kinds file may be
         // older than the API's: leave the job for a worker that knows it.
-        return {Outcome::Type::retry, std::nullopt, "this worker has no kind named " + control.job().kind};
+        return AttemptResult::retry("this worker has no kind named " + control.job().kind);
     }
     try {
         if (kind->type == Kind::Type::builtin) return BuiltinExecutor().run(control);
         return CommandExecutor(*kind, jobs_dir_).run(control);
     } catch (const std::exception& e) {
-        return {Outcome::Type::retry, std::nullopt, std::string("worker error: ") + e.what()};
+        return AttemptResult::retry(std::string("worker error: ") + e.what());
     }
 }
 

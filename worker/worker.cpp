@@ -10,6 +10,8 @@
 
 #include "core/db/listener.hpp"
 #include "core/error.hpp"
+#include "core/sweeps/lease_rescuer.hpp"
+#include "worker/job_output.hpp"
 #include "worker/job_runner.hpp"
 
 namespace drover::worker {
@@ -57,23 +59,33 @@ WorkerOptions WorkerOptions::from(const Config& c) {
     if (o.lease_s < 3) throw ConfigError("DROVER_LEASE_S must be at least 3");
     o.state_dir = c.str("state_dir").empty() ? default_state_dir() : std::filesystem::path(c.str("state_dir"));
     o.shutdown_grace = std::chrono::seconds(c.integer("shutdown_grace_s"));
+    o.rescue_interval = std::chrono::milliseconds(c.integer("rescue_interval_ms"));
+    o.log_limit_bytes = static_cast<std::size_t>(c.integer("log_limit_bytes"));
     return o;
 }
 
 class Worker::Impl {
 public:
     Impl(Worker& w)
-        : listener(w.options_.database_url, {"drover_jobs"}),
+        : listener(w.options_.database_url, {"drover_jobs", "drover_cancel"}),
           runner(w.kinds_, w.options_.state_dir / "jobs", w.options_.concurrency,
                  [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }) {}
 
     db::Listener listener;
+    JobOutput output;
     JobRunner runner;
     std::thread listen_thread;
 };
 
 Worker::Worker(WorkerOptions options, const KindRegistry& kinds) : options_(std::move(options)), kinds_(kinds) {
     impl_ = std::make_unique<Impl>(*this);
+    impl_->output.on_arrival([this] {
+        {
+            std::lock_guard lock(mutex_);
+            output_arrived_ = true;
+        }
+        wake_.notify_all();
+    });
 }
 
 Worker::~Worker() {
@@ -104,6 +116,13 @@ void Worker::listen_loop() {
         auto wakeup = impl_->listener.wait(options_.poll_interval);
         bool ours = wakeup.reconnected;
         for (const auto& n : wakeup.notifications) {
+            if (n.channel == "drover_cancel") {
+                std::lock_guard lock(mutex_);
+                if (auto it = running_.find(std::atoll(n.payload.c_str())); it != running_.end()) {
+                    it->second->request_stop(StopReason::cancelled);
+                }
+                continue;
+            }
             ours = ours || std::find(options_.queues.begin(), options_.queues.end(), n.payload) != options_.queues.end();
         }
         if (ours) {
@@ -118,16 +137,24 @@ void Worker::listen_loop() {
 
 void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result) {
     const auto& job = control->job();
-    Outcome outcome{job.id, result.type, std::move(result.result_json), std::move(result.error)};
+    Outcome outcome{job.id, job.attempt, result.type, std::move(result.result_json), std::move(result.error),
+                    result.snooze_s};
     switch (control->stop_reason()) {
         case StopReason::shutdown:
             // Our own shutdown interrupted it: not the job's fault, no attempt used.
-            outcome = Outcome{job.id, Outcome::Type::release, std::nullopt, std::nullopt};
+            outcome = Outcome{job.id, job.attempt, Outcome::Type::release, std::nullopt, std::nullopt, std::nullopt};
+            break;
+        case StopReason::cancelled:
+            if (outcome.type != Outcome::Type::succeeded) {
+                outcome = Outcome{job.id, job.attempt, Outcome::Type::cancelled, std::nullopt, std::nullopt, std::nullopt};
+                control->log("runner", "cancelled");
+            }
             break;
         case StopReason::lease_lost:
-            spdlog::warn("job {}: lease lost; its result is dropped", job.id);
+            // Recording it would fail anyway (the lease is gone); say why in the log.
+            spdlog::warn("job {}: lease lost; this attempt's ending is not recorded", job.id);
             break;
-        default:
+        case StopReason::none:
             break;
     }
     if (outcome.error) {
@@ -141,6 +168,18 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
         running_.erase(job.id);
     }
     wake_.notify_all();
+}
+
+void Worker::flush_output(JobStore& store) {
+    auto batch = impl_->output.take();
+    if (batch.empty()) return;
+    try {
+        store.append_logs(batch.logs);
+        store.set_progress(options_.worker_id, batch.progress);
+    } catch (...) {
+        impl_->output.put_back(std::move(batch));
+        throw;
+    }
 }
 
 void Worker::flush_outcomes(JobStore& store) {
@@ -166,12 +205,18 @@ void Worker::heartbeat(JobStore& store) {
     }
     if (ids.empty()) return;
     auto held = store.extend_leases(options_.worker_id, ids, options_.lease_s);
-    if (held.size() == ids.size()) return;
-    std::sort(held.begin(), held.end());
+    std::map<std::int64_t, bool> cancel_requested;
+    for (const auto& h : held) cancel_requested[h.id] = h.cancel_requested;
     std::lock_guard lock(mutex_);
     for (auto id : ids) {
-        if (std::binary_search(held.begin(), held.end(), id)) continue;
-        if (auto it = running_.find(id); it != running_.end()) it->second->request_stop(StopReason::lease_lost);
+        auto it = running_.find(id);
+        if (it == running_.end()) continue;
+        auto c = cancel_requested.find(id);
+        if (c == cancel_requested.end()) {
+            it->second->request_stop(StopReason::lease_lost);
+        } else if (c->second) {
+            it->second->request_stop(StopReason::cancelled);
+        }
     }
 }
 
@@ -181,7 +226,7 @@ int Worker::claim(JobStore& store, int free_slots) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
         auto jobs = store.claim(options_.worker_id, queue, free_slots - claimed, options_.lease_s);
         for (auto& job : jobs) {
-            auto control = std::make_shared<JobControl>(std::move(job));
+            auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
             {
                 std::lock_guard lock(mutex_);
                 running_.emplace(control->job().id, control);
@@ -210,27 +255,41 @@ void Worker::coordinate() {
     auto heartbeat_every = std::chrono::milliseconds(options_.lease_s * 1000 / 3);
     auto next_poll = Clock::now();
     auto next_heartbeat = Clock::now() + heartbeat_every;
+    // Jittered so that workers started together do not contend for the rescue lock in step.
+    auto jittered = [&](std::chrono::milliseconds d) {
+        return std::chrono::milliseconds(std::uniform_int_distribution<long>(d.count() * 8 / 10, d.count() * 12 / 10)(rng));
+    };
+    auto next_rescue = Clock::now() + jittered(options_.rescue_interval);
+    // Logs and progress are written at most this often: readable while the
+    // job runs, yet one statement for many lines.
+    constexpr auto output_flush_every = std::chrono::milliseconds(200);
+    auto next_output_flush = Clock::now();
     std::optional<Clock::time_point> stop_deadline;
     bool more_waiting = false;  // the last claim filled every free slot: there may be more
 
     for (;;) {
         bool poll_now = false;
         bool stopping = false;
+        bool have_outcomes = false;
         int free_slots = 0;
         {
             std::unique_lock lock(mutex_);
-            auto until = std::min(next_poll, next_heartbeat);
+            auto until = std::min({next_poll, next_heartbeat, next_rescue});
             if (stop_deadline) until = std::min(until, *stop_deadline);
+            if (!impl_->output.empty()) until = std::min(until, next_output_flush);
             wake_.wait_until(lock, until, [&] {
                 int free = options_.concurrency - static_cast<int>(running_.size());
-                return !finished_.empty() || (stopping_ && !stop_deadline) || (free > 0 && notified_);
+                return !finished_.empty() || (stopping_ && !stop_deadline) || (free > 0 && notified_) ||
+                       output_arrived_;
             });
+            output_arrived_ = false;
+            have_outcomes = !finished_.empty() || !unrecorded_.empty();
             stopping = stopping_;
             poll_now = notified_ || (more_waiting && !finished_.empty());
             notified_ = false;
             free_slots = options_.concurrency - static_cast<int>(running_.size());
             if (stopping && !stop_deadline) stop_deadline = Clock::now() + options_.shutdown_grace;
-            if (stopping && running_.empty() && finished_.empty() && unrecorded_.empty()) break;
+            if (stopping && running_.empty() && finished_.empty() && unrecorded_.empty() && impl_->output.empty()) break;
         }
         auto now = Clock::now();
         if (stop_deadline && now >= *stop_deadline) {
@@ -245,10 +304,19 @@ void Worker::coordinate() {
                 poll_now = true;  // whatever was notified while we were away
             }
             JobStore store(*conn);
+            // Output first, so that a finished job's log is complete when its status is final.
+            if (now >= next_output_flush || have_outcomes || stopping) {
+                flush_output(store);
+                next_output_flush = Clock::now() + output_flush_every;
+            }
             flush_outcomes(store);
             if (now >= next_heartbeat) {
                 heartbeat(store);
                 next_heartbeat = now + heartbeat_every;
+            }
+            if (now >= next_rescue && !stopping) {
+                LeaseRescuer::run_once(*conn);
+                next_rescue = now + jittered(options_.rescue_interval);
             }
             if (!stopping && free_slots > 0 && (poll_now || now >= next_poll)) {
                 int claimed = claim(store, free_slots);
@@ -259,6 +327,12 @@ void Worker::coordinate() {
         } catch (const DbError& e) {
             if (!e.retryable()) throw;
             conn.reset();
+            if (std::lock_guard lock(mutex_); forced_) {
+                // Told twice to stop and the database is away: leave; the
+                // lease rescue puts back whatever this worker still held.
+                spdlog::error("database: {}; exiting without recording {} results", e.what(), unrecorded_.size());
+                return;
+            }
             auto pause = backoff / 2 + std::chrono::milliseconds(
                                            std::uniform_int_distribution<long>(0, backoff.count())(rng));
             spdlog::warn("database: {}; retrying in {} ms", e.what(), pause.count());

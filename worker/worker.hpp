@@ -7,7 +7,12 @@
 //    queue it starts with.
 //  - Records finished attempts in batches (jobs/complete_many), keeping them
 //    until the database has them: a dropped connection loses no completion.
-//  - Extends all its leases in one statement every lease/3.
+//  - Writes its jobs' log lines and progress in batches (at most every 200 ms),
+//    before the outcomes, so a finished job's log is complete.
+//  - Extends all its leases in one statement every lease/3; learns there of
+//    leases lost and of cancel requests whose notification was lost.
+//  - Runs the lease rescue every few seconds (one worker at a time).
+//  - Stops a running job at once on a drover_cancel notification.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -35,6 +40,8 @@ struct WorkerOptions {
     int lease_s = 30;
     std::filesystem::path state_dir;
     std::chrono::seconds shutdown_grace{10};
+    std::chrono::milliseconds rescue_interval{5000};
+    std::size_t log_limit_bytes = 1 << 20;
 
     static WorkerOptions from(const Config& config);
 };
@@ -57,6 +64,7 @@ private:
     void listen_loop();
     void coordinate();
     void on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result);
+    void flush_output(JobStore& store);
     void flush_outcomes(JobStore& store);
     void heartbeat(JobStore& store);
     int claim(JobStore& store, int free_slots);
@@ -68,6 +76,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     bool notified_ = false;
+    bool output_arrived_ = false;
     bool stopping_ = false;
     bool forced_ = false;
     std::vector<Outcome> finished_;                                // guarded by mutex_

@@ -21,6 +21,21 @@ std::optional<std::int64_t> parse_job_id(const std::string& text) {
     return id;
 }
 
+// A query parameter as a number in [lo, hi], or `fallback` when absent.
+std::int64_t query_number(const Pistache::Rest::Request& request, const std::string& name, std::int64_t fallback,
+                          std::int64_t lo, std::int64_t hi) {
+    auto value = request.query().get(name);
+    if (!value) return fallback;
+    std::int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+    if (ec != std::errc() || ptr != value->data() + value->size() || n < lo || n > hi) {
+        throw InputError(InputError::Kind::invalid, "invalid_value",
+                         "\"" + name + "\" must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
+                         name);
+    }
+    return n;
+}
+
 }  // namespace
 
 void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& request,
@@ -52,6 +67,67 @@ void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request
         auto job = JobStore(conn).get(id, app);
         if (!job) throw NotFound("no such job");
         return Reply{Code::Ok, job_to_json(*job), {}};
+    });
+}
+
+void JobsHandler::cancel(RequestContext ctx, const Pistache::Rest::Request& request,
+                         Pistache::Http::ResponseWriter response) {
+    auto id = parse_job_id(request.param(":id").as<std::string>());
+    if (!id) {
+        send_reply(response, error_reply(Code::Not_Found, "not_found", "no such job", ctx), ctx);
+        return;
+    }
+    db_.run(std::move(response), ctx, [id = *id, ctx](db::Connection& conn) {
+        JobStore store(conn);
+        if (auto job = store.cancel(id, ctx.app)) return Reply{Code::Ok, job_to_json(*job), {}};
+        auto job = store.get(id, ctx.app);
+        if (!job) throw NotFound("no such job");
+        return error_reply(Code::Conflict, "already_finished", "the job already finished: " + job->status, ctx);
+    });
+}
+
+void JobsHandler::logs(RequestContext ctx, const Pistache::Rest::Request& request,
+                       Pistache::Http::ResponseWriter response) {
+    auto id = parse_job_id(request.param(":id").as<std::string>());
+    std::int64_t after = 0;
+    std::int64_t limit = 0;
+    try {
+        if (!id) throw NotFound("no such job");
+        after = query_number(request, "after", 0, 0, INT64_MAX);
+        limit = query_number(request, "limit", 1000, 1, 5000);
+    } catch (...) {
+        send_reply(response, error_reply(std::current_exception(), ctx), ctx);
+        return;
+    }
+    db_.run(std::move(response), ctx, [id = *id, after, limit, app = ctx.app](db::Connection& conn) {
+        JobStore store(conn);
+        auto lines = store.logs_page(id, app, after, static_cast<int>(limit));
+        if (lines.empty() && !store.get(id, app)) throw NotFound("no such job");
+        rapidjson::StringBuffer buffer;
+        json::Writer w(buffer);
+        w.StartObject();
+        w.Key("lines");
+        w.StartArray();
+        for (const auto& l : lines) {
+            w.StartObject();
+            w.Key("cursor");
+            w.String(std::to_string(l.id));
+            w.Key("attempt");
+            w.Int(l.attempt);
+            w.Key("stream");
+            w.String(l.stream);
+            w.Key("at");
+            w.String(l.at);
+            w.Key("line");
+            w.String(l.line);
+            w.EndObject();
+        }
+        w.EndArray();
+        // Pass it back as ?after= for the next page; unchanged when there was nothing new.
+        w.Key("next_cursor");
+        w.String(std::to_string(lines.empty() ? after : lines.back().id));
+        w.EndObject();
+        return Reply{Code::Ok, std::string(buffer.GetString(), buffer.GetSize()), {}};
     });
 }
 

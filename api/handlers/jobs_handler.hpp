@@ -15,6 +15,11 @@ public:
     void create(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
     // GET /v1/jobs/:id → the job, or 404 (also for another app's job).
     void get(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+    // POST /v1/jobs/:id/cancel → the job (cancelled, or running with cancel_requested_at
+    // until its worker stops it); 409 when it already finished.
+    void cancel(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+    // GET /v1/jobs/:id/logs?after=<cursor>&limit=<n> → a page of log lines and the next cursor.
+    void logs(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
 
 private:
     DbExecutor& db_;

@@ -15,6 +15,8 @@ const char* outcome_name(Outcome::Type t) {
         case Outcome::Type::succeeded: return "succeeded";
         case Outcome::Type::failed: return "failed";
         case Outcome::Type::retry: return "retry";
+        case Outcome::Type::cancelled: return "cancelled";
+        case Outcome::Type::snooze: return "snooze";
         case Outcome::Type::release: return "release";
     }
     return "failed";
@@ -61,22 +63,79 @@ std::vector<ClaimedJob> JobStore::claim(const std::string& owner, const std::str
 
 std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
                                                   const std::optional<std::string>& now) {
-    std::vector<std::int64_t> ids;
+    std::vector<std::int64_t> ids, attempts;
     std::vector<std::string> types;
-    std::vector<std::optional<std::string>> results, errors;
+    std::vector<std::optional<std::string>> results, errors, snoozes;
     for (const auto& o : outcomes) {
         ids.push_back(o.id);
+        attempts.push_back(o.attempt);
         types.emplace_back(outcome_name(o.type));
         results.push_back(o.result_json);
         errors.push_back(o.error);
+        snoozes.push_back(o.snooze_s ? std::optional(std::to_string(*o.snooze_s)) : std::nullopt);
     }
-    return ids_of(conn_.query("jobs/complete_many",
-                              db::Params().add(owner).add(ids).add(types).add(results).add(errors).add(now)));
+    return ids_of(conn_.query(
+        "jobs/complete_many",
+        db::Params().add(owner).add(ids).add(types).add(results).add(errors).add(now).add(snoozes).add(attempts)));
 }
 
-std::vector<std::int64_t> JobStore::extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids,
-                                                  int lease_s, const std::optional<std::string>& now) {
-    return ids_of(conn_.query("jobs/extend_leases", db::Params().add(owner).add(ids).add(lease_s).add(now)));
+std::vector<LeaseStatus> JobStore::extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids,
+                                                int lease_s, const std::optional<std::string>& now) {
+    auto r = conn_.query("jobs/extend_leases", db::Params().add(owner).add(ids).add(lease_s).add(now));
+    std::vector<LeaseStatus> out(r.rows());
+    for (int i = 0; i < r.rows(); ++i) out[i] = {r.int64(i, 0), r.boolean(i, 1)};
+    return out;
+}
+
+std::optional<Job> JobStore::cancel(std::int64_t id, const std::string& app) {
+    auto r = conn_.query("jobs/cancel", db::Params().add(id).add(app));
+    if (r.empty()) return std::nullopt;
+    return job_from_row(r, 0);
+}
+
+int JobStore::rescue_expired(int limit, const std::optional<std::string>& now) {
+    return conn_.query("jobs/rescue_expired", db::Params().add(now).add(limit)).rows();
+}
+
+void JobStore::append_logs(const std::vector<LogLine>& lines) {
+    if (lines.empty()) return;
+    std::vector<std::int64_t> ids, attempts;
+    std::vector<std::string> streams, times, texts;
+    for (const auto& l : lines) {
+        ids.push_back(l.job_id);
+        attempts.push_back(l.attempt);
+        streams.push_back(l.stream);
+        times.push_back(l.at);
+        texts.push_back(l.line);
+    }
+    conn_.query("jobs/append_logs", db::Params().add(ids).add(attempts).add(streams).add(times).add(texts));
+}
+
+void JobStore::set_progress(const std::string& owner, const std::vector<Progress>& progress) {
+    if (progress.empty()) return;
+    std::vector<std::int64_t> ids;
+    std::vector<std::optional<std::string>> percents, messages;
+    for (const auto& p : progress) {
+        ids.push_back(p.id);
+        percents.push_back(p.percent ? std::optional(std::to_string(*p.percent)) : std::nullopt);
+        messages.push_back(p.message);
+    }
+    conn_.query("jobs/set_progress", db::Params().add(owner).add(ids).add(percents).add(messages));
+}
+
+std::vector<LogLine> JobStore::logs_page(std::int64_t job_id, const std::string& app, std::int64_t after,
+                                        int limit) {
+    auto r = conn_.query("jobs/logs_page", db::Params().add(job_id).add(app).add(after).add(limit));
+    std::vector<LogLine> out(r.rows());
+    for (int i = 0; i < r.rows(); ++i) {
+        out[i] = {r.int64(i, 0),
+                  job_id,
+                  static_cast<int>(r.int64(i, 1)),
+                  std::string(r.text(i, 2)),
+                  rfc3339(r.text(i, 3)),
+                  std::string(r.text(i, 4))};
+    }
+    return out;
 }
 
 }  // namespace drover

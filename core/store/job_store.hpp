@@ -23,14 +23,38 @@ struct ClaimedJob {
     std::optional<std::int64_t> timeout_s;
 };
 
-// How one attempt ended, as the worker reports it.
+// How one attempt ended, as the worker reports it (see jobs/complete_many.sql).
 struct Outcome {
+    // retry: the system's fault, retried with backoff while attempts remain.
+    // snooze: the job asked to run again after snooze_s, no attempt used.
     // release: the worker gave the job back (shutdown); pending again, no attempt used.
-    enum class Type { succeeded, failed, retry, release };
+    enum class Type { succeeded, failed, retry, cancelled, snooze, release };
     std::int64_t id = 0;
+    int attempt = 0;  // the attempt this outcome is for: a stale one is not recorded
     Type type = Type::succeeded;
     std::optional<std::string> result_json;
     std::optional<std::string> error;
+    std::optional<int> snooze_s;
+};
+
+struct LeaseStatus {
+    std::int64_t id = 0;
+    bool cancel_requested = false;
+};
+
+struct LogLine {
+    std::int64_t id = 0;  // assigned by the database; the paging cursor
+    std::int64_t job_id = 0;
+    int attempt = 0;
+    std::string stream;  // stdout, stderr or runner
+    std::string at;      // RFC 3339
+    std::string line;
+};
+
+struct Progress {
+    std::int64_t id = 0;
+    std::optional<int> percent;
+    std::optional<std::string> message;
 };
 
 class JobStore {
@@ -50,9 +74,19 @@ public:
     // Returns the ids recorded; the others were no longer running under this owner's lease.
     std::vector<std::int64_t> complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
                                             const std::optional<std::string>& now = std::nullopt);
-    // Returns the ids whose lease is still held.
-    std::vector<std::int64_t> extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids,
-                                            int lease_s, const std::optional<std::string>& now = std::nullopt);
+    // Returns the jobs whose lease is still held.
+    std::vector<LeaseStatus> extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids, int lease_s,
+                                           const std::optional<std::string>& now = std::nullopt);
+    // Cancels a pending job at once, or asks the worker of a running one to
+    // stop it. Returns the job, or nothing when it is unknown or finished.
+    std::optional<Job> cancel(std::int64_t id, const std::string& app);
+    // Puts back up to `limit` jobs whose lease expired; returns how many.
+    int rescue_expired(int limit, const std::optional<std::string>& now = std::nullopt);
+
+    void append_logs(const std::vector<LogLine>& lines);
+    void set_progress(const std::string& owner, const std::vector<Progress>& progress);
+    // Up to `limit` lines of the app's job after line id `after`, in order.
+    std::vector<LogLine> logs_page(std::int64_t job_id, const std::string& app, std::int64_t after, int limit);
 
 private:
     db::Connection& conn_;

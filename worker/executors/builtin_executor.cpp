@@ -6,22 +6,22 @@ namespace drover::worker {
 
 AttemptResult BuiltinExecutor::run(JobControl& control) {
     const auto& job = control.job();
-    if (job.kind == "noop") return {};
+    if (job.kind == "noop") return AttemptResult::succeeded();
     auto args = json::parse(job.args_json);
     if (job.kind == "sleep") {
         auto ms = args.HasMember("ms") && args["ms"].IsInt64() ? args["ms"].GetInt64() : 0;
         if (!control.sleep_for(std::chrono::milliseconds(ms))) {
-            return {Outcome::Type::retry, std::nullopt, "interrupted"};
+            return AttemptResult::retry("interrupted");
         }
-        return {};
+        return AttemptResult::succeeded();
     }
     if (job.kind == "fail") {
         bool permanent = args.HasMember("permanent") && args["permanent"].IsBool() && args["permanent"].GetBool();
         std::string message = args.HasMember("message") && args["message"].IsString() ? args["message"].GetString()
                                                                                          : "failed on purpose";
-        return {permanent ? Outcome::Type::failed : Outcome::Type::retry, std::nullopt, message};
+        return permanent ? AttemptResult::permanent_failure(message) : AttemptResult::retry(message);
     }
-    return {Outcome::Type::failed, std::nullopt, "no built-in kind named " + job.kind};
+    return AttemptResult::permanent_failure("no built-in kind named " + job.kind);
 }
 
 }  // namespace drover::worker

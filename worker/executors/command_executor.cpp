@@ -4,12 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "worker/executors/control_protocol.hpp"
 
 extern char** environ;
 
@@ -17,41 +18,66 @@ namespace drover::worker {
 namespace {
 
 constexpr std::size_t tail_limit = 2048;
+constexpr std::size_t max_line = 64 * 1024;  // longer lines are split
 
-struct Pipe {
-    int read = -1;
-    int write = -1;
+class Pipe {
+public:
     Pipe() {
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-        read = fds[0];
-        write = fds[1];
+        read_ = fds[0];
+        write_ = fds[1];
     }
     ~Pipe() {
         close_read();
         close_write();
     }
+    Pipe(const Pipe&) = delete;
+    Pipe& operator=(const Pipe&) = delete;
+    int read_end() const { return read_; }
+    int write_end() const { return write_; }
     void close_read() {
-        if (read >= 0) ::close(read);
-        read = -1;
+        if (read_ >= 0) ::close(read_);
+        read_ = -1;
     }
     void close_write() {
-        if (write >= 0) ::close(write);
-        write = -1;
+        if (write_ >= 0) ::close(write_);
+        write_ = -1;
     }
+
+private:
+    int read_ = -1;
+    int write_ = -1;
 };
 
-// Keeps the last bytes a stream wrote, for the error message of a failed attempt.
-void keep_tail(std::string& tail, const char* data, std::size_t n) {
-    tail.append(data, n);
-    if (tail.size() > tail_limit) tail.erase(0, tail.size() - tail_limit);
-}
+// Splits one output stream into lines and hands each to `emit`.
+class LineSplitter {
+public:
+    template <typename Emit>
+    void feed(const char* data, std::size_t n, Emit&& emit) {
+        pending_.append(data, n);
+        std::size_t start = 0;
+        for (;;) {
+            auto nl = pending_.find('\n', start);
+            if (nl == std::string::npos) break;
+            emit(std::string_view(pending_).substr(start, nl - start));
+            start = nl + 1;
+        }
+        pending_.erase(0, start);
+        while (pending_.size() >= max_line) {
+            emit(std::string_view(pending_).substr(0, max_line));
+            pending_.erase(0, max_line);
+        }
+    }
+    template <typename Emit>
+    void finish(Emit&& emit) {
+        if (!pending_.empty()) emit(std::string_view(pending_));
+        pending_.clear();
+    }
 
-std::string last_lines(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    auto cut = text.size() > 500 ? text.rfind('\n', text.size() - 500) : std::string::npos;
-    return cut == std::string::npos ? text : text.substr(cut + 1);
-}
+private:
+    std::string pending_;
+};
 
 std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& job, const std::filesystem::path& dir) {
     std::vector<std::string> env;
@@ -63,7 +89,13 @@ std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& j
     env.push_back("DROVER_ARGS=" + job.args_json);
     env.push_back("DROVER_INBOUND=" + (dir / "inbound").string());
     env.push_back("DROVER_OUTBOUND=" + (dir / "outbound").string());
+    env.push_back("DROVER_CONTROL_FD=3");
     return env;
+}
+
+std::string without_trailing_space(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+    return s;
 }
 
 }  // namespace
@@ -74,12 +106,13 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     std::filesystem::create_directories(dir / "inbound");
     std::filesystem::create_directories(dir / "outbound");
 
-    Pipe in, out, err;
+    Pipe in, out, err, ctl;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in.read, 0);
-    posix_spawn_file_actions_adddup2(&actions, out.write, 1);
-    posix_spawn_file_actions_adddup2(&actions, err.write, 2);
+    posix_spawn_file_actions_adddup2(&actions, in.read_end(), 0);
+    posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
+    posix_spawn_file_actions_adddup2(&actions, err.write_end(), 2);
+    posix_spawn_file_actions_adddup2(&actions, ctl.write_end(), 3);
     posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -102,23 +135,51 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     for (auto& e : env_s) envp.push_back(e.data());
     envp.push_back(nullptr);
 
+    control.log("runner", "attempt " + std::to_string(job.attempt) + " of " + std::to_string(job.max_attempts) +
+                              ": starting " + kind_.argv[0]);
     pid_t pid = 0;
     int spawn_error = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (spawn_error != 0) {
         std::filesystem::remove_all(dir);
+        std::string error = "cannot start " + kind_.argv[0] + ": " + std::strerror(spawn_error);
+        control.log("runner", error);
         // Retrying cannot make a missing program appear: the kind is misconfigured.
-        return {Outcome::Type::failed, std::nullopt,
-                "cannot start " + kind_.argv[0] + ": " + std::strerror(spawn_error)};
+        return AttemptResult::permanent_failure(error);
     }
     in.close_read();
     out.close_write();
     err.close_write();
-    fcntl(in.write, F_SETFL, O_NONBLOCK);
+    ctl.close_write();
+    fcntl(in.write_end(), F_SETFL, O_NONBLOCK);
 
     std::string_view to_write = job.args_json;
     std::string out_tail, err_tail;
+    LineSplitter splitters[3];
+    std::optional<std::string> result_json;
+    std::optional<int> snooze_s;
+    auto on_line = [&](int stream, std::string_view line) {
+        if (stream == 0 || stream == 1) {
+            std::string& tail = stream == 0 ? out_tail : err_tail;
+            tail.append(line).append("\n");
+            if (tail.size() > tail_limit) tail.erase(0, tail.size() - tail_limit);
+            control.log(stream == 0 ? "stdout" : "stderr", line);
+            return;
+        }
+        auto parsed = parse_control_line(line);
+        if (auto* p = std::get_if<ProgressLine>(&parsed)) {
+            control.progress(p->percent, p->message);
+        } else if (auto* r = std::get_if<ResultLine>(&parsed)) {
+            result_json = r->json;
+        } else if (auto* s = std::get_if<SnoozeLine>(&parsed)) {
+            snooze_s = s->seconds;
+        } else {
+            control.log("runner", "ignored control line (" + std::get<BadLine>(parsed).why + "): " +
+                                      std::string(line.substr(0, 200)));
+        }
+    };
+
     using clock = std::chrono::steady_clock;
     auto deadline = job.timeout_s ? clock::now() + std::chrono::seconds(*job.timeout_s) : clock::time_point::max();
     auto kill_at = clock::time_point::max();
@@ -130,69 +191,79 @@ AttemptResult CommandExecutor::run(JobControl& control) {
         auto now = clock::now();
         if (!terminated && (now >= deadline || control.stop_reason() != StopReason::none)) {
             timed_out = now >= deadline;
+            control.log("runner", timed_out ? "timed out after " + std::to_string(*job.timeout_s) + " s: stopping"
+                                            : std::string("stop requested: stopping"));
             kill(-pid, SIGTERM);
             terminated = true;
             kill_at = now + kill_grace_;
         }
         if (terminated && now >= kill_at) {
+            control.log("runner", "still running after the grace period: killing");
             kill(-pid, SIGKILL);
             kill_at = clock::time_point::max();
         }
     };
 
-    while (out.read >= 0 || err.read >= 0) {
+    Pipe* readers[3] = {&out, &err, &ctl};
+    while (out.read_end() >= 0 || err.read_end() >= 0 || ctl.read_end() >= 0) {
         enforce_stop();
-        pollfd fds[3] = {{out.read, POLLIN, 0}, {err.read, POLLIN, 0},
-                         {to_write.empty() ? -1 : in.write, POLLOUT, 0}};
         if (to_write.empty()) in.close_write();
+        pollfd fds[4] = {{out.read_end(), POLLIN, 0},
+                         {err.read_end(), POLLIN, 0},
+                         {ctl.read_end(), POLLIN, 0},
+                         {in.write_end(), POLLOUT, 0}};
         // Wake at least every 100 ms to notice stop requests and deadlines.
-        poll(fds, 3, 100);
-        char buf[8192];
-        for (int i = 0; i < 2; ++i) {
+        poll(fds, 4, 100);
+        char buf[16384];
+        for (int i = 0; i < 3; ++i) {
             if (!fds[i].revents) continue;
-            Pipe& p = i == 0 ? out : err;
-            ssize_t n = ::read(p.read, buf, sizeof buf);
+            ssize_t n = ::read(readers[i]->read_end(), buf, sizeof buf);
             if (n > 0) {
-                keep_tail(i == 0 ? out_tail : err_tail, buf, static_cast<std::size_t>(n));
+                splitters[i].feed(buf, static_cast<std::size_t>(n), [&](std::string_view l) { on_line(i, l); });
             } else if (n == 0 || errno != EINTR) {
-                p.close_read();
+                splitters[i].finish([&](std::string_view l) { on_line(i, l); });
+                readers[i]->close_read();
             }
         }
-        if (fds[2].revents & POLLOUT) {
-            ssize_t n = ::write(in.write, to_write.data(), to_write.size());
+        if (fds[3].revents & POLLOUT) {
+            ssize_t n = ::write(in.write_end(), to_write.data(), to_write.size());
             if (n > 0) to_write.remove_prefix(static_cast<std::size_t>(n));
         }
-        if (fds[2].revents & (POLLERR | POLLHUP)) to_write = {};
+        if (fds[3].revents & (POLLERR | POLLHUP)) to_write = {};
     }
     in.close_write();
     int status = 0;
     // The pipes closed, but the child may still run (it closed them itself):
     // keep enforcing the deadline while waiting for it.
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
+    while (waitpid(pid, &status, WNOHANG) != pid) {
         enforce_stop();
-        control.sleep_for(std::chrono::milliseconds(20));
+        control.sleep_for(std::chrono::milliseconds(terminated ? 5 : 20));
     }
     // Whatever the child left running in its group goes with it.
     kill(-pid, SIGKILL);
     std::filesystem::remove_all(dir);
 
-    if (timed_out) {
-        return {Outcome::Type::retry, std::nullopt, "timed out after " + std::to_string(*job.timeout_s) + " s"};
+    // The error names the last lines the job wrote: stderr, or stdout if it wrote nothing there.
+    std::string tail = without_trailing_space(err_tail.empty() ? out_tail : err_tail);
+    if (tail.size() > 500) {
+        auto nl = tail.find('\n', tail.size() - 500);
+        tail = tail.substr(nl == std::string::npos ? tail.size() - 500 : nl + 1);
     }
-    if (terminated) return {Outcome::Type::retry, std::nullopt, "stopped"};
-    std::string tail = last_lines(err_tail.empty() ? out_tail : err_tail);
+    if (timed_out) return AttemptResult::retry("timed out after " + std::to_string(*job.timeout_s) + " s");
+    if (terminated) return AttemptResult::retry("stopped");
     if (WIFSIGNALED(status)) {
-        return {Outcome::Type::retry, std::nullopt,
-                "killed by signal " + std::to_string(WTERMSIG(status)) + (tail.empty() ? "" : ": " + tail)};
+        std::string error = "killed by signal " + std::to_string(WTERMSIG(status));
+        control.log("runner", error);
+        return AttemptResult::retry(error + (tail.empty() ? "" : ": " + tail));
     }
     int code = WEXITSTATUS(status);
-    if (code == 0) return {};
+    control.log("runner", "exit code " + std::to_string(code));
+    if (snooze_s) return AttemptResult::snooze(*snooze_s);
+    if (code == 0) return AttemptResult::succeeded(result_json);
     bool permanent = std::find(kind_.permanent_exit_codes.begin(), kind_.permanent_exit_codes.end(), code) !=
                      kind_.permanent_exit_codes.end();
-    return {permanent ? Outcome::Type::failed : Outcome::Type::retry, std::nullopt,
-            "exit code " + std::to_string(code) + (tail.empty() ? "" : ": " + tail)};
+    std::string error = "exit code " + std::to_string(code) + (tail.empty() ? "" : ": " + tail);
+    return permanent ? AttemptResult::permanent_failure(error) : AttemptResult::retry(error);
 }
 
 }  // namespace drover::worker

@@ -1,41 +1,51 @@
--- jobs/complete_many: records the outcomes of many attempts in one statement.
+-- jobs/complete_many: records how many attempts ended, in one statement.
 -- Only jobs still running under worker $1's lease change, so a worker that
 -- lost its lease can never overwrite what the rescuer or another worker did;
 -- the ids returned are the ones recorded. Outcomes:
---   succeeded, failed  final;
---   retry              pending again after a backoff while attempts remain, else failed;
---   release            pending again at once, the attempt not counted (worker shutdown).
+--   succeeded, failed, cancelled  final;
+--   retry     pending again after a backoff while attempts remain, else failed;
+--   snooze    pending again after $7 seconds, the attempt not counted (the job asked);
+--   release   pending again at once, the attempt not counted (worker shutdown).
 -- Backoff: attempt^4 + 1 seconds (2 s, 17 s, 82 s, …), capped at a day,
 -- with ±10 % jitter so that a burst of failures does not come back in step.
--- $1 owner, $2 ids, $3 outcomes, $4 results (jsonb or NULL), $5 errors (text or NULL), $6 now
+-- One statement for the whole batch: completing one job per statement cost a
+-- commit (an fsync) per job.
+-- $1 owner, $2 ids, $3 outcomes, $4 results (jsonb or NULL), $5 errors (text
+-- or NULL), $6 now (NULL = now()), $7 snooze seconds (or NULL), $8 attempts
+-- (an outcome counts only for the attempt it belongs to: a worker that lost a
+-- job and claimed it again must not record the old attempt's ending).
 WITH outcome AS (
-    SELECT o.id, o.outcome, o.result, o.error,
-           (o.outcome = 'retry' AND j.attempt < j.max_attempts) AS retrying
-    FROM unnest($2::bigint[], $3::text[], $4::jsonb[], $5::text[]) AS o(id, outcome, result, error)
+    SELECT o.id, o.result, o.error, o.snooze_s, j.attempt,
+           CASE
+               WHEN o.outcome IN ('succeeded', 'failed', 'cancelled') THEN o.outcome
+               WHEN o.outcome = 'retry' AND j.attempt < j.max_attempts THEN 'pending'
+               WHEN o.outcome IN ('snooze', 'release') THEN 'pending'
+               ELSE 'failed'
+           END::drover.job_status AS status,
+           o.outcome IN ('snooze', 'release') AS attempt_refunded,
+           coalesce($6::timestamptz, now()) AS now
+    FROM unnest($2::bigint[], $3::text[], $4::jsonb[], $5::text[], $7::integer[], $8::integer[])
+         AS o(id, outcome, result, error, snooze_s, attempt)
     JOIN drover.jobs AS j ON j.id = o.id
-    WHERE j.status = 'running' AND j.lease_owner = $1
+    WHERE j.status = 'running' AND j.lease_owner = $1 AND j.attempt = o.attempt
     FOR UPDATE OF j
-), clock AS (
-    SELECT coalesce($6::timestamptz, now()) AS now
 )
 UPDATE drover.jobs AS j
-SET status = CASE
-        WHEN o.outcome = 'succeeded' THEN 'succeeded'
-        WHEN o.retrying OR o.outcome = 'release' THEN 'pending'
-        ELSE 'failed' END::drover.job_status,
-    attempt = CASE WHEN o.outcome = 'release' THEN j.attempt - 1 ELSE j.attempt END,
-    finished_at = CASE WHEN o.retrying OR o.outcome = 'release' THEN NULL ELSE clock.now END,
+SET status = o.status,
+    attempt = CASE WHEN o.attempt_refunded THEN j.attempt - 1 ELSE j.attempt END,
+    finished_at = CASE WHEN o.status = 'pending' THEN NULL ELSE o.now END,
     run_at = CASE
-        WHEN o.retrying THEN clock.now + make_interval(
-            secs => least(power(j.attempt, 4) + 1, 86400) * (0.9 + random() * 0.2))
-        WHEN o.outcome = 'release' THEN clock.now
-        ELSE j.run_at END,
-    result = CASE WHEN o.outcome = 'succeeded' THEN o.result ELSE j.result END,
+        WHEN o.status <> 'pending' THEN j.run_at
+        WHEN o.snooze_s IS NOT NULL THEN o.now + make_interval(secs => o.snooze_s)
+        WHEN o.attempt_refunded THEN o.now
+        ELSE o.now + make_interval(secs => least(power(j.attempt, 4) + 1, 86400) * (0.9 + random() * 0.2))
+    END,
+    result = coalesce(o.result, j.result),
     last_error = coalesce(o.error, j.last_error),
     errors = CASE WHEN o.error IS NULL THEN j.errors
-        ELSE drover.append_error(j.errors, j.attempt, clock.now, o.error) END,
+        ELSE drover.append_error(j.errors, j.attempt, o.now, o.error) END,
     lease_owner = NULL,
     lease_expires_at = NULL
-FROM outcome AS o, clock
+FROM outcome AS o
 WHERE j.id = o.id
 RETURNING j.id;

@@ -1,0 +1,17 @@
+#include "cli/rescue_command.hpp"
+
+#include <iostream>
+
+#include "core/db/connection.hpp"
+#include "core/sweeps/lease_rescuer.hpp"
+
+namespace drover::cli {
+
+int rescue_command(const Config& config) {
+    db::Connection conn(config.str("database_url"), "drover-rescue");
+    auto result = LeaseRescuer::run_once(conn);
+    std::cout << "{\"ran\":" << (result.ran ? "true" : "false") << ",\"rescued\":" << result.rescued << "}\n";
+    return 0;
+}
+
+}  // namespace drover::cli
