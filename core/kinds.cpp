@@ -101,11 +101,25 @@ KindRegistry KindRegistry::parse(std::string_view json_text, const std::string& 
         throw ConfigError(source + ": must be an object with a \"kinds\" object");
     }
     for (auto& m : doc.GetObject()) {
-        if (std::string_view(m.name.GetString()) != "kinds") {
+        std::string_view field = m.name.GetString();
+        if (field != "kinds" && field != "queues") {
             throw ConfigError(source + ": unknown top-level field '" + m.name.GetString() + "'");
         }
     }
     KindRegistry r = builtins_only();
+    if (doc.HasMember("queues")) {
+        if (!doc["queues"].IsObject()) throw ConfigError(source + ": \"queues\" must be an object");
+        for (auto& q : doc["queues"].GetObject()) {
+            std::string name = q.name.GetString();
+            auto fail = [&](const std::string& what) { return ConfigError(source + ": queue '" + name + "': " + what); };
+            if (!valid_name(name, 64)) throw fail("name must be 1-64 characters of A-Z a-z 0-9 _ . : -");
+            if (!q.value.IsObject() || q.value.MemberCount() != 1 || !q.value.HasMember("concurrency") ||
+                !q.value["concurrency"].IsInt() || q.value["concurrency"].GetInt() < 0) {
+                throw fail("must be {\"concurrency\": N} with N >= 0");
+            }
+            r.queue_limits_[name] = q.value["concurrency"].GetInt();
+        }
+    }
     for (auto& m : doc["kinds"].GetObject()) {
         std::string name = m.name.GetString();
         if (!valid_name(name, 128)) {

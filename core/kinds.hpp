@@ -35,12 +35,15 @@ public:
     static KindRegistry builtins_only();
 
     const Kind* find(std::string_view name) const;
+    // Queue concurrency limits the file declares ("queues": {"q": {"concurrency": N}}).
+    const std::map<std::string, int>& queue_limits() const { return queue_limits_; }
     // Throws InputError(invalid) when a built-in kind's arguments are wrong;
     // command kinds take any object.
     void validate_args(const Kind& kind, const rapidjson::Value& args) const;
 
 private:
     std::map<std::string, Kind, std::less<>> kinds_;
+    std::map<std::string, int> queue_limits_;
 };
 
 }  // namespace drover

@@ -272,6 +272,13 @@ CREATE INDEX jobs_claimable ON drover.jobs USING btree (queue, priority DESC, ru
 
 
 --
+-- Name: jobs_running_by_queue; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_running_by_queue ON drover.jobs USING btree (queue) WHERE (status = 'running'::drover.job_status);
+
+
+--
 -- Name: jobs_running_lease; Type: INDEX; Schema: drover; Owner: -
 --
 

@@ -224,7 +224,10 @@ int Worker::claim(JobStore& store, int free_slots) {
     int claimed = 0;
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
-        auto jobs = store.claim(options_.worker_id, queue, free_slots - claimed, options_.lease_s);
+        // Unlimited queues take the one-statement path; only limited ones pay for the lock.
+        auto jobs = limited_queues_.contains(queue)
+                        ? store.claim_limited(options_.worker_id, queue, free_slots - claimed, options_.lease_s)
+                        : store.claim(options_.worker_id, queue, free_slots - claimed, options_.lease_s);
         for (auto& job : jobs) {
             auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
             {
@@ -240,6 +243,11 @@ int Worker::claim(JobStore& store, int free_slots) {
 }
 
 void Worker::run() {
+    if (!kinds_.queue_limits().empty()) {
+        db::Connection conn(options_.database_url, "drover-worker");
+        JobStore store(conn);
+        for (const auto& [queue, concurrency] : kinds_.queue_limits()) store.set_queue_limit(queue, concurrency);
+    }
     impl_->listen_thread = std::thread([this] { listen_loop(); });
     coordinate();
     impl_->runner.stop();
@@ -264,6 +272,7 @@ void Worker::coordinate() {
     // job runs, yet one statement for many lines.
     constexpr auto output_flush_every = std::chrono::milliseconds(200);
     auto next_output_flush = Clock::now();
+    auto next_limits_refresh = Clock::now();
     std::optional<Clock::time_point> stop_deadline;
     bool more_waiting = false;  // the last claim filled every free slot: there may be more
 
@@ -319,6 +328,11 @@ void Worker::coordinate() {
                 next_rescue = now + jittered(options_.rescue_interval);
             }
             if (!stopping && free_slots > 0 && (poll_now || now >= next_poll)) {
+                if (now >= next_limits_refresh) {
+                    auto limited = store.limited_queues();
+                    limited_queues_ = std::set<std::string>(limited.begin(), limited.end());
+                    next_limits_refresh = now + options_.poll_interval;
+                }
                 int claimed = claim(store, free_slots);
                 more_waiting = claimed == free_slots;
                 next_poll = Clock::now() + options_.poll_interval;

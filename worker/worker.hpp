@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,7 @@ private:
 
     std::vector<Outcome> unrecorded_;  // coordinator only: outcomes not yet in the database
     std::size_t next_queue_ = 0;
+    std::set<std::string> limited_queues_;  // coordinator only; refreshed every poll
     std::atomic<bool> listener_stop_{false};
     class Impl;
     std::unique_ptr<Impl> impl_;

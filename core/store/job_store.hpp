@@ -71,6 +71,13 @@ public:
     // `now` (RFC 3339) replaces the database clock, for tests that move time.
     std::vector<ClaimedJob> claim(const std::string& owner, const std::string& queue, int limit, int lease_s,
                                   const std::optional<std::string>& now = std::nullopt);
+    // Like claim(), for a queue that may have a concurrency limit shared by
+    // all workers: locks the limit, counts what runs, claims at most the room
+    // left. Opens its own transaction.
+    std::vector<ClaimedJob> claim_limited(const std::string& owner, const std::string& queue, int limit, int lease_s);
+    std::vector<std::string> limited_queues();
+    void set_queue_limit(const std::string& queue, int concurrency);
+
     // Returns the ids recorded; the others were no longer running under this owner's lease.
     std::vector<std::int64_t> complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
                                             const std::optional<std::string>& now = std::nullopt);

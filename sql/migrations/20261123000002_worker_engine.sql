@@ -17,14 +17,20 @@ CREATE TABLE drover.job_logs (
 );
 CREATE INDEX job_logs_by_job ON drover.job_logs (job_id, id);
 
--- Per-queue concurrency limits that hold across every worker process. A
--- queue without a row (or with a NULL limit) is unlimited.
+-- Per-queue concurrency limits that hold across every worker process; a
+-- queue without a row is unlimited. Workers write the limits their kinds file
+-- declares when they start. Claims on a limited queue lock its row first
+-- (jobs/lock_queue_limit), so two workers cannot both see room for the last slot.
 CREATE TABLE drover.queue_limits (
     queue       text PRIMARY KEY,
     concurrency integer NOT NULL CHECK (concurrency >= 0)
 );
 
+-- Counting a queue's running jobs under its limit (jobs/queue_running).
+CREATE INDEX jobs_running_by_queue ON drover.jobs (queue) WHERE status = 'running';
+
 -- migrate:down
+DROP INDEX drover.jobs_running_by_queue;
 DROP TABLE drover.queue_limits;
 DROP TABLE drover.job_logs;
 ALTER TABLE drover.jobs DROP COLUMN cancel_requested_at;

@@ -264,6 +264,101 @@ BOOST_AUTO_TEST_CASE(concurrent_inserts_with_one_unique_key_create_one_job) {
     BOOST_TEST(count("unique_key = 'race'") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(queue_limit_holds_across_concurrent_claimers) {
+    for (int i = 0; i < 50; ++i) add("limited");
+    store.set_queue_limit("limited", 3);
+    std::atomic<int> claimed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t) {
+        threads.emplace_back([&, t] {
+            auto c = database.connect();
+            JobStore s(c);
+            for (int i = 0; i < 10; ++i) claimed += static_cast<int>(s.claim_limited("w" + std::to_string(t), "limited", 2, 30).size());
+        });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(claimed.load() == 3);
+    BOOST_TEST(count("queue = 'limited' AND status = 'running'") == 3);
+    // Room comes back as jobs finish.
+    auto running = conn.exec("SELECT id, attempt FROM drover.jobs WHERE status = 'running' LIMIT 1");
+    store.complete_many("w0", {outcome(running.int64(0, 0), 1, Outcome::Type::succeeded)});
+    conn.exec("UPDATE drover.jobs SET lease_owner = 'w0' WHERE status = 'running'");  // one owner for the check
+    BOOST_TEST(store.claim_limited("w9", "limited", 5, 30).size() <= 1u);
+    BOOST_TEST(count("queue = 'limited' AND status = 'running'") <= 3);
+    BOOST_TEST((store.limited_queues() == std::vector<std::string>{"limited"}));
+}
+
+BOOST_AUTO_TEST_CASE(unlimited_queue_claims_through_the_limited_path_too) {
+    for (int i = 0; i < 5; ++i) add("free");
+    BOOST_TEST(store.claim_limited("w", "free", 10, 30).size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(rescue_puts_back_expired_leases_and_fails_spent_ones) {
+    auto again = add("default", 0, std::nullopt, 3);
+    auto spent = add("default", 0, std::nullopt, 1);
+    auto healthy = add();
+    store.claim("dead-worker", "default", 2, 30);
+    store.claim("live-worker", "default", 1, 30);
+    // An hour later only the live worker renewed its lease.
+    auto later = "2999-01-01T00:00:00Z";
+    store.extend_leases("live-worker", {healthy}, 3600, later);
+    BOOST_TEST(store.rescue_expired(100, later) == 2);
+    BOOST_TEST(status(again) == "pending");
+    BOOST_TEST(status(spent) == "failed");
+    BOOST_TEST(status(healthy) == "running");
+    BOOST_TEST(store.get(again, "default")->last_error.value().find("lease expired") != std::string::npos);
+    BOOST_TEST(store.rescue_expired(100, later) == 0);  // running it twice is harmless
+    // The dead worker's late completion is refused.
+    BOOST_TEST(store.complete_many("dead-worker", {outcome(again, 1, Outcome::Type::succeeded)}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(cancel_pending_at_once_running_on_request) {
+    auto pending = add();
+    auto running = add();
+    conn.exec("UPDATE drover.jobs SET priority = 1 WHERE id = " + std::to_string(running));
+    store.claim("w", "default", 1, 30);
+    BOOST_TEST(store.cancel(pending, "default")->status == "cancelled");
+    auto r = store.cancel(running, "default");
+    BOOST_TEST(r->status == "running");
+    BOOST_TEST(r->cancel_requested_at.has_value());
+    auto held = store.extend_leases("w", {running}, 30);
+    BOOST_REQUIRE(held.size() == 1u);
+    BOOST_TEST(held[0].cancel_requested);
+    store.complete_many("w", {outcome(running, 1, Outcome::Type::cancelled)});
+    BOOST_TEST(status(running) == "cancelled");
+    BOOST_TEST(!store.cancel(running, "default"));     // finished: nothing to cancel
+    BOOST_TEST(!store.cancel(pending, "other-app"));  // another app's job is not found
+}
+
+BOOST_AUTO_TEST_CASE(snooze_reruns_later_without_using_an_attempt) {
+    auto id = add();
+    store.claim("w", "default", 1, 30);
+    store.complete_many("w", {outcome(id, 1, Outcome::Type::snooze, std::nullopt, std::nullopt, 60)});
+    auto job = store.get(id, "default");
+    BOOST_TEST(job->status == "pending");
+    BOOST_TEST(job->attempt == 0);
+    BOOST_TEST(store.claim("w", "default", 1, 30).empty());
+    BOOST_TEST(store.claim("w", "default", 1, 30, "2999-01-01T00:00:00Z").size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(logs_page_in_order_with_a_cursor) {
+    auto id = add();
+    std::vector<LogLine> lines;
+    for (int i = 0; i < 25; ++i) lines.push_back({0, id, 1, i % 2 ? "stderr" : "stdout", "2026-01-01T00:00:00Z", "line " + std::to_string(i)});
+    store.append_logs(lines);
+    std::vector<std::string> seen;
+    std::int64_t cursor = 0;
+    for (;;) {
+        auto page = store.logs_page(id, "default", cursor, 10);
+        if (page.empty()) break;
+        for (auto& l : page) seen.push_back(l.line);
+        cursor = page.back().id;
+    }
+    BOOST_REQUIRE(seen.size() == 25u);
+    for (int i = 0; i < 25; ++i) BOOST_TEST(seen[i] == "line " + std::to_string(i));
+    BOOST_TEST(store.logs_page(id, "other-app", 0, 10).empty());
+}
+
 BOOST_AUTO_TEST_CASE(schema_refuses_inconsistent_rows) {
     auto id = std::to_string(add());
     BOOST_CHECK_THROW(conn.exec("UPDATE drover.jobs SET status = 'succeeded' WHERE id = " + id), DbError);

@@ -60,6 +60,14 @@ BOOST_AUTO_TEST_CASE(refuses_bad_files_with_a_message_naming_the_problem) {
     BOOST_TEST(refusal(R"({"kinds": {"a b": {"command": ["x"]}}})").find("kind name") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(reads_queue_limits) {
+    auto r = KindRegistry::parse(R"({"kinds": {}, "queues": {"media": {"concurrency": 2}}})");
+    BOOST_TEST(r.queue_limits().at("media") == 2);
+    BOOST_TEST(refusal(R"({"kinds": {}, "queues": {"media": {"concurrency": -1}}})").find("queue 'media'") !=
+               std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {}, "queues": {"media": {"limit": 1}}})").find("queue 'media'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(refuses_a_missing_file) {
     BOOST_CHECK_THROW(KindRegistry::load("/nonexistent/kinds.json"), ConfigError);
 }
