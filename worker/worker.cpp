@@ -182,19 +182,23 @@ void Worker::flush_output(JobStore& store) {
     }
 }
 
-void Worker::flush_outcomes(JobStore& store) {
-    {
-        std::lock_guard lock(mutex_);
-        for (auto& o : finished_) unrecorded_.push_back(std::move(o));
-        finished_.clear();
-    }
-    if (unrecorded_.empty()) return;
-    auto recorded = store.complete_many(options_.worker_id, unrecorded_);
-    if (recorded.size() != unrecorded_.size()) {
-        spdlog::warn("{} of {} results were not recorded: their leases were lost",
-                     unrecorded_.size() - recorded.size(), unrecorded_.size());
+void Worker::take_finished() {
+    std::lock_guard lock(mutex_);
+    for (auto& o : finished_) unrecorded_.push_back(std::move(o));
+    finished_.clear();
+}
+
+void Worker::recorded(std::size_t count) {
+    if (count != unrecorded_.size()) {
+        spdlog::warn("{} of {} results were not recorded: their leases were lost", unrecorded_.size() - count,
+                     unrecorded_.size());
     }
     unrecorded_.clear();
+}
+
+void Worker::flush_outcomes(JobStore& store) {
+    if (unrecorded_.empty()) return;
+    recorded(store.complete_many(options_.worker_id, unrecorded_).size());
 }
 
 void Worker::heartbeat(JobStore& store) {
@@ -224,10 +228,19 @@ int Worker::claim(JobStore& store, int free_slots) {
     int claimed = 0;
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
-        // Unlimited queues take the one-statement path; only limited ones pay for the lock.
-        auto jobs = limited_queues_.contains(queue)
-                        ? store.claim_limited(options_.worker_id, queue, free_slots - claimed, options_.lease_s)
-                        : store.claim(options_.worker_id, queue, free_slots - claimed, options_.lease_s);
+        int want = free_slots - claimed;
+        std::vector<ClaimedJob> jobs;
+        if (limited_queues_.contains(queue)) {
+            // Only limited queues pay for the lock and the count.
+            jobs = store.claim_limited(options_.worker_id, queue, want, options_.lease_s);
+        } else if (!unrecorded_.empty()) {
+            // Results ride along with the claim: one round trip, one commit.
+            auto both = store.complete_and_claim(options_.worker_id, unrecorded_, queue, want, options_.lease_s);
+            recorded(both.recorded.size());
+            jobs = std::move(both.claimed);
+        } else {
+            jobs = store.claim(options_.worker_id, queue, want, options_.lease_s);
+        }
         for (auto& job : jobs) {
             auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
             {
@@ -318,7 +331,7 @@ void Worker::coordinate() {
                 flush_output(store);
                 next_output_flush = Clock::now() + output_flush_every;
             }
-            flush_outcomes(store);
+            take_finished();
             if (now >= next_heartbeat) {
                 heartbeat(store);
                 next_heartbeat = now + heartbeat_every;
@@ -337,6 +350,7 @@ void Worker::coordinate() {
                 more_waiting = claimed == free_slots;
                 next_poll = Clock::now() + options_.poll_interval;
             }
+            flush_outcomes(store);  // what did not ride along with a claim
             backoff = std::chrono::milliseconds(100);
         } catch (const DbError& e) {
             if (!e.retryable()) throw;

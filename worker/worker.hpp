@@ -66,6 +66,8 @@ private:
     void coordinate();
     void on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result);
     void flush_output(JobStore& store);
+    void take_finished();
+    void recorded(std::size_t count);
     void flush_outcomes(JobStore& store);
     void heartbeat(JobStore& store);
     int claim(JobStore& store, int free_slots);

@@ -1,5 +1,7 @@
 #include "core/db/connection.hpp"
 
+#include <optional>
+
 #include "core/db/embedded_sql.hpp"
 #include "core/error.hpp"
 
@@ -48,13 +50,58 @@ Result Connection::check(PGresult* raw, std::string_view query_name) {
     throw DbError(message, state ? state : "", std::string(query_name), broken());
 }
 
+void Connection::prepare(std::string_view name) {
+    if (prepared_.contains(name)) return;
+    std::string statement(name);
+    std::string text(query_text(name));
+    check(PQprepare(conn_.get(), statement.c_str(), text.c_str(), 0, nullptr), name);
+    prepared_.insert(statement);
+}
+
+std::vector<Result> Connection::pipeline(const std::vector<Pipelined>& queries) {
+    for (const auto& q : queries) prepare(q.name);
+    PGconn* c = conn_.get();
+    auto lost = [&](const char* what) {
+        return DbError(trimmed(PQerrorMessage(c)), "08006", std::string("pipeline: ") + what, true);
+    };
+    if (!PQenterPipelineMode(c)) throw lost("enter");
+    for (const auto& q : queries) {
+        std::string statement(q.name);
+        auto pointers = q.params.pointers();
+        if (!PQsendQueryPrepared(c, statement.c_str(), q.params.size(), pointers.data(), nullptr, nullptr, 0)) {
+            throw lost("send");
+        }
+    }
+    if (!PQpipelineSync(c)) throw lost("sync");
+    std::vector<Result> results;
+    std::optional<DbError> failure;
+    // Each query yields its result then a NULL; the sync yields PGRES_PIPELINE_SYNC.
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+        PGresult* r = PQgetResult(c);
+        if (!r) throw lost("read");
+        auto status = PQresultStatus(r);
+        if (status == PGRES_PIPELINE_ABORTED) {
+            PQclear(r);
+        } else {
+            try {
+                results.push_back(check(r, queries[i].name));
+            } catch (const DbError& e) {
+                if (!failure) failure = e;
+            }
+        }
+        while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+    }
+    PGresult* sync = PQgetResult(c);
+    if (!sync) throw lost("read sync");
+    PQclear(sync);
+    if (!PQexitPipelineMode(c)) throw lost("exit");
+    if (failure) throw *failure;
+    return results;
+}
+
 Result Connection::query(std::string_view name, const Params& params) {
     std::string statement(name);
-    if (!prepared_.contains(name)) {
-        std::string text(query_text(name));
-        check(PQprepare(conn_.get(), statement.c_str(), text.c_str(), 0, nullptr), name);
-        prepared_.insert(statement);
-    }
+    prepare(name);
     auto pointers = params.pointers();
     return check(PQexecPrepared(conn_.get(), statement.c_str(), params.size(), pointers.data(),
                                 nullptr, nullptr, 0),

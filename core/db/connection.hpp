@@ -29,6 +29,15 @@ public:
 
     // Runs the named query from sql/queries, preparing it on first use.
     Result query(std::string_view name, const Params& params = {});
+    // Sends several named queries in one round trip (libpq pipeline mode)
+    // and returns their results in order. They share one implicit
+    // transaction: if one fails, the later ones are skipped and it throws.
+    struct Pipelined {
+        std::string_view name;
+        Params params;
+    };
+    std::vector<Result> pipeline(const std::vector<Pipelined>& queries);
+
     // Runs literal SQL (several statements allowed when params is empty).
     Result exec(std::string_view sql);
     Result exec(std::string_view sql, const Params& params);
@@ -44,6 +53,7 @@ public:
 
 private:
     Result check(PGresult* result, std::string_view query_name);
+    void prepare(std::string_view name);
 
     std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
     std::set<std::string, std::less<>> prepared_;

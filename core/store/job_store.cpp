@@ -24,6 +24,42 @@ const char* outcome_name(Outcome::Type t) {
     return "failed";
 }
 
+db::Params claim_params(const std::string& owner, const std::string& queue, int limit, int lease_s,
+                        const std::optional<std::string>& now) {
+    return db::Params().add(owner).add(queue).add(limit).add(lease_s).add(now);
+}
+
+std::vector<ClaimedJob> claimed_jobs(const db::Result& r) {
+    std::vector<ClaimedJob> out(r.rows());
+    for (int i = 0; i < r.rows(); ++i) {
+        auto& c = out[i];
+        c.id = r.int64(i, 0);
+        c.kind = r.text(i, 1);
+        c.queue = r.text(i, 2);
+        c.args_json = r.text(i, 3);
+        c.attempt = static_cast<int>(r.int64(i, 4));
+        c.max_attempts = static_cast<int>(r.int64(i, 5));
+        c.timeout_s = r.optional_int64(i, 6);
+    }
+    return out;
+}
+
+db::Params complete_params(const std::string& owner, const std::vector<Outcome>& outcomes,
+                           const std::optional<std::string>& now) {
+    std::vector<std::int64_t> ids, attempts;
+    std::vector<std::string> types;
+    std::vector<std::optional<std::string>> results, errors, snoozes;
+    for (const auto& o : outcomes) {
+        ids.push_back(o.id);
+        attempts.push_back(o.attempt);
+        types.emplace_back(outcome_name(o.type));
+        results.push_back(o.result_json);
+        errors.push_back(o.error);
+        snoozes.push_back(o.snooze_s ? std::optional(std::to_string(*o.snooze_s)) : std::nullopt);
+    }
+    return db::Params().add(owner).add(ids).add(types).add(results).add(errors).add(now).add(snoozes).add(attempts);
+}
+
 }  // namespace
 
 JobStore::Inserted JobStore::insert(const NewJob& j) {
@@ -48,19 +84,7 @@ std::optional<Job> JobStore::get(std::int64_t id, const std::string& app) {
 
 std::vector<ClaimedJob> JobStore::claim(const std::string& owner, const std::string& queue, int limit, int lease_s,
                                         const std::optional<std::string>& now) {
-    auto r = conn_.query("jobs/claim", db::Params().add(owner).add(queue).add(limit).add(lease_s).add(now));
-    std::vector<ClaimedJob> out(r.rows());
-    for (int i = 0; i < r.rows(); ++i) {
-        auto& c = out[i];
-        c.id = r.int64(i, 0);
-        c.kind = r.text(i, 1);
-        c.queue = r.text(i, 2);
-        c.args_json = r.text(i, 3);
-        c.attempt = static_cast<int>(r.int64(i, 4));
-        c.max_attempts = static_cast<int>(r.int64(i, 5));
-        c.timeout_s = r.optional_int64(i, 6);
-    }
-    return out;
+    return claimed_jobs(conn_.query("jobs/claim", claim_params(owner, queue, limit, lease_s, now)));
 }
 
 std::vector<ClaimedJob> JobStore::claim_limited(const std::string& owner, const std::string& queue, int limit,
@@ -89,20 +113,15 @@ void JobStore::set_queue_limit(const std::string& queue, int concurrency) {
 
 std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
                                                   const std::optional<std::string>& now) {
-    std::vector<std::int64_t> ids, attempts;
-    std::vector<std::string> types;
-    std::vector<std::optional<std::string>> results, errors, snoozes;
-    for (const auto& o : outcomes) {
-        ids.push_back(o.id);
-        attempts.push_back(o.attempt);
-        types.emplace_back(outcome_name(o.type));
-        results.push_back(o.result_json);
-        errors.push_back(o.error);
-        snoozes.push_back(o.snooze_s ? std::optional(std::to_string(*o.snooze_s)) : std::nullopt);
-    }
-    return ids_of(conn_.query(
-        "jobs/complete_many",
-        db::Params().add(owner).add(ids).add(types).add(results).add(errors).add(now).add(snoozes).add(attempts)));
+    return ids_of(conn_.query("jobs/complete_many", complete_params(owner, outcomes, now)));
+}
+
+JobStore::CompletedAndClaimed JobStore::complete_and_claim(const std::string& owner,
+                                                           const std::vector<Outcome>& outcomes,
+                                                           const std::string& queue, int limit, int lease_s) {
+    auto results = conn_.pipeline({{"jobs/complete_many", complete_params(owner, outcomes, std::nullopt)},
+                                   {"jobs/claim", claim_params(owner, queue, limit, lease_s, std::nullopt)}});
+    return {ids_of(results[0]), claimed_jobs(results[1])};
 }
 
 std::vector<LeaseStatus> JobStore::extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids,
