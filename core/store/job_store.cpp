@@ -84,7 +84,8 @@ std::optional<Job> JobStore::get(std::int64_t id, const std::string& app) {
 
 std::vector<ClaimedJob> JobStore::claim(const std::string& owner, const std::string& queue, int limit, int lease_s,
                                         const std::optional<std::string>& now) {
-    return claimed_jobs(conn_.query("jobs/claim", claim_params(owner, queue, limit, lease_s, now)));
+    auto results = conn_.pipeline({{"session/async_commit", {}}, {"jobs/claim", claim_params(owner, queue, limit, lease_s, now)}});
+    return claimed_jobs(results[1]);
 }
 
 std::vector<ClaimedJob> JobStore::claim_limited(const std::string& owner, const std::string& queue, int limit,
@@ -126,7 +127,8 @@ JobStore::CompletedAndClaimed JobStore::complete_and_claim(const std::string& ow
 
 std::vector<LeaseStatus> JobStore::extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids,
                                                 int lease_s, const std::optional<std::string>& now) {
-    auto r = conn_.query("jobs/extend_leases", db::Params().add(owner).add(ids).add(lease_s).add(now));
+    auto r = std::move(conn_.pipeline({{"session/async_commit", {}},
+                             {"jobs/extend_leases", db::Params().add(owner).add(ids).add(lease_s).add(now)}})[1]);
     std::vector<LeaseStatus> out(r.rows());
     for (int i = 0; i < r.rows(); ++i) out[i] = {r.int64(i, 0), r.boolean(i, 1)};
     return out;
