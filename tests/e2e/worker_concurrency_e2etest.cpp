@@ -1,0 +1,140 @@
+// Several worker processes on one queue, end to end: every job runs exactly
+// once (SKIP LOCKED claims never hand a job to two workers), every job ends
+// succeeded on its first attempt, nothing is left leased.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include <map>
+#include <set>
+
+#include "tests/e2e/e2e_support.hpp"
+#include "tests/support/drover_stack.hpp"
+
+using namespace drover;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Fixture {
+    e2e::TempDir out;
+    std::string ids_file = out.file("ids.txt");
+    // Appends "<job id> <worker pid>" to one shared file ($PPID of the shell
+    // is the worker that started it); O_APPEND keeps small lines whole.
+    test::DroverStack stack{e2e::kinds_file({e2e::CommandKind("append_id", R"(echo "$DROVER_JOB_ID $PPID" >> "$IDS_FILE")")
+                                                 .with_env("IDS_FILE", ids_file)})};
+    db::Connection conn = stack.database().connect();
+
+    std::int64_t count(const std::string& where) {
+        return e2e::scalar(conn, "SELECT count(*) FROM drover.jobs WHERE " + where);
+    }
+
+    // Waits until `total` jobs are final; fails with the workers' output if not.
+    void wait_all_final(std::int64_t total, std::chrono::milliseconds timeout) {
+        auto started = std::chrono::steady_clock::now();
+        bool done = e2e::poll_until(
+            [&] { return count("status IN ('succeeded', 'failed', 'cancelled')") == total; }, timeout, 200ms);
+        auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        BOOST_TEST_MESSAGE(total << " jobs final after " << took.count() << " ms");
+        std::string tail = stack.output();
+        if (tail.size() > 4000) tail = tail.substr(tail.size() - 4000);
+        BOOST_REQUIRE_MESSAGE(done, "only " << count("status IN ('succeeded', 'failed', 'cancelled')") << " of "
+                                            << total << " jobs final; by status: "
+                                            << e2e::text_value(conn,
+                                                               "SELECT string_agg(status || '=' || n, ', ') FROM"
+                                                               " (SELECT status::text, count(*) AS n FROM drover.jobs"
+                                                               " GROUP BY 1) s")
+                                            << "\n" << tail);
+    }
+
+    // SIGTERM every worker; each must stop cleanly (exit 0) with nothing in flight.
+    void stop_workers() {
+        for (auto& w : stack.workers()) w->signal(SIGTERM);
+        for (auto& w : stack.workers()) {
+            auto code = w->wait_exit(15s);
+            BOOST_TEST(code.has_value());
+            BOOST_TEST(code.value_or(-1) == 0);
+        }
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(worker_concurrency_e2etest, Fixture)
+
+BOOST_AUTO_TEST_CASE(three_workers_run_each_command_job_exactly_once) {
+    stack.start_api();
+    for (int i = 0; i < 3; ++i) stack.start_worker({{"DROVER_CONCURRENCY", "4"}});
+
+    // 3,000 at once from SQL (one statement, one notification) …
+    conn.exec("INSERT INTO drover.jobs (kind, args)"
+              " SELECT 'append_id', jsonb_build_object('n', g) FROM generate_series(1, 3000) AS g");
+    // … and 50 over HTTP while the workers are busy with them.
+    std::set<std::string> http_ids;
+    for (int i = 0; i < 50; ++i) {
+        auto r = stack.post_job(R"({"kind": "append_id", "args": {"n": )" + std::to_string(3001 + i) + "}}");
+        BOOST_REQUIRE_MESSAGE(r.status == 202, r.body);
+        http_ids.insert(test::json_field(r.body, "id"));
+    }
+    BOOST_REQUIRE_EQUAL(http_ids.size(), 50u);
+    const std::int64_t total = 3050;
+    BOOST_REQUIRE_EQUAL(count("true"), total);
+
+    wait_all_final(total, 50s);
+
+    // Stored state: all succeeded at their first attempt, no lease left.
+    BOOST_TEST(count("status = 'succeeded'") == total);
+    BOOST_TEST(count("attempt = 1") == total);
+    BOOST_TEST(count("lease_owner IS NULL AND lease_expires_at IS NULL") == total);
+    BOOST_TEST(count("errors = '[]' AND last_error IS NULL") == total);
+    BOOST_TEST(count("finished_at >= started_at") == total);
+
+    // Side effect: one line per job, each job's id exactly once.
+    auto lines = e2e::read_lines(ids_file);
+    BOOST_TEST(lines.size() == static_cast<std::size_t>(total));
+    std::set<std::string> seen;
+    std::map<long, int> per_worker;
+    for (const auto& line : lines) {
+        auto space = line.find(' ');
+        BOOST_REQUIRE_MESSAGE(space != std::string::npos, "torn line: '" << line << "'");
+        seen.insert(line.substr(0, space));
+        ++per_worker[std::stol(line.substr(space + 1))];
+    }
+    BOOST_TEST(seen.size() == static_cast<std::size_t>(total));
+    // All three workers took part, and nobody else ran jobs.
+    std::map<long, int> expected_workers;
+    for (auto& w : stack.workers()) expected_workers[w->pid()] = 0;
+    for (const auto& [pid, n] : per_worker) {
+        BOOST_TEST(expected_workers.contains(pid), "a job ran under pid " << pid << ", not a worker");
+        BOOST_TEST_MESSAGE("worker pid " << pid << " ran " << n << " jobs");
+    }
+    for (const auto& [pid, unused] : expected_workers) BOOST_TEST(per_worker[pid] > 0, "worker " << pid << " ran none");
+    std::set<std::string> expected;
+    auto all = conn.exec("SELECT id::text FROM drover.jobs");
+    for (int i = 0; i < all.rows(); ++i) expected.emplace(all.text(i, 0));
+    BOOST_TEST((seen == expected), "the ids in the file differ from the ids of the jobs");
+    for (const auto& id : http_ids) BOOST_TEST(seen.contains(id));
+
+    // Every worker is alive until told to stop, then stops cleanly.
+    for (auto& w : stack.workers()) BOOST_TEST(w->running());
+    stop_workers();
+}
+
+BOOST_AUTO_TEST_CASE(two_workers_drain_5000_noop_jobs_each_at_its_first_attempt) {
+    for (int i = 0; i < 2; ++i) stack.start_worker();
+    const std::int64_t total = 5000;
+    conn.exec("INSERT INTO drover.jobs (kind) SELECT 'noop' FROM generate_series(1, 5000)");
+
+    wait_all_final(total, 40s);
+
+    BOOST_TEST(count("status = 'succeeded'") == total);
+    // A claim raises attempt by one: attempt = 1 means claimed exactly once.
+    BOOST_TEST(count("attempt = 1") == total);
+    BOOST_TEST(count("lease_owner IS NULL AND lease_expires_at IS NULL") == total);
+    BOOST_TEST(count("errors = '[]' AND last_error IS NULL") == total);
+    BOOST_TEST(count("started_at IS NOT NULL AND finished_at >= started_at") == total);
+    for (auto& w : stack.workers()) BOOST_TEST(w->running());
+    stop_workers();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
