@@ -1,6 +1,7 @@
 #include "api/job_request.hpp"
 
 #include <array>
+#include <set>
 #include <regex>
 
 #include "core/error.hpp"
@@ -27,6 +28,16 @@ int int_in_range(const rapidjson::Value& v, const std::string& field, int lo, in
     return n;
 }
 
+// A string field as the client sent it; an embedded NUL is refused rather
+// than silently cutting the value short.
+std::string string_field(const rapidjson::Value& v, const std::string& field) {
+    auto s = json::view(v);
+    if (s.find('\0') != std::string_view::npos) {
+        throw invalid("invalid_value", "\"" + field + "\" must not contain U+0000", field);
+    }
+    return std::string(s);
+}
+
 bool is_name(const std::string& s, std::size_t max) {
     static const std::regex name("[A-Za-z0-9_.:-]+");
     return !s.empty() && s.size() <= max && std::regex_match(s, name);
@@ -40,10 +51,15 @@ NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std
 
     static constexpr std::array known = {"kind", "args", "queue", "priority", "run_at", "max_attempts",
                                          "timeout_s", "unique_key"};
+    std::set<std::string_view> seen;
     for (auto& m : doc.GetObject()) {
-        std::string_view name = m.name.GetString();
+        std::string_view name = json::view(m.name);
         if (std::find(known.begin(), known.end(), name) == known.end()) {
             throw invalid("unknown_field", "unknown field \"" + std::string(name) + "\"", std::string(name));
+        }
+        if (!seen.insert(name).second) {
+            // RapidJSON would keep the first and ignore the second: say so instead.
+            throw invalid("duplicate_field", "field \"" + std::string(name) + "\" appears twice", std::string(name));
         }
     }
 
@@ -51,7 +67,7 @@ NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std
     job.app = app;
     if (!doc.HasMember("kind")) throw invalid("missing_field", "\"kind\" is required", "kind");
     if (!doc["kind"].IsString()) throw wrong_type("kind", "a string");
-    job.kind = doc["kind"].GetString();
+    job.kind = string_field(doc["kind"], "kind");
     const Kind* kind = kinds.find(job.kind);
     if (!kind) throw invalid("unknown_kind", "no kind named \"" + job.kind + "\"", "kind");
     job.queue = kind->queue;
@@ -68,7 +84,7 @@ NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std
     }
     if (doc.HasMember("queue")) {
         if (!doc["queue"].IsString()) throw wrong_type("queue", "a string");
-        job.queue = doc["queue"].GetString();
+        job.queue = string_field(doc["queue"], "queue");
         if (!is_name(job.queue, 64)) {
             throw invalid("invalid_value", "\"queue\" must be 1-64 characters of A-Z a-z 0-9 _ . : -", "queue");
         }
@@ -80,7 +96,7 @@ NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std
         if (!doc["run_at"].IsString()) throw wrong_type("run_at", "an RFC 3339 timestamp string");
         static const std::regex rfc3339(
             R"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2}))");
-        std::string value = doc["run_at"].GetString();
+        std::string value = string_field(doc["run_at"], "run_at");
         if (!std::regex_match(value, rfc3339)) {
             throw invalid("invalid_value", "\"run_at\" must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z",
                           "run_at");
@@ -89,7 +105,7 @@ NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std
     }
     if (doc.HasMember("unique_key")) {
         if (!doc["unique_key"].IsString()) throw wrong_type("unique_key", "a string");
-        std::string key = doc["unique_key"].GetString();
+        std::string key = string_field(doc["unique_key"], "unique_key");
         if (key.empty() || key.size() > 256) {
             throw invalid("invalid_value", "\"unique_key\" must be 1-256 characters", "unique_key");
         }

@@ -12,9 +12,11 @@ namespace drover::json {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// Parses text that must be one JSON value; throws InputError(malformed) with
-// the parser's message and offset.
+// Parses text that must be one JSON value, nested at most 64 deep; throws
+// InputError(malformed) with the parser's message and offset.
 rapidjson::Document parse(std::string_view text);
+// A string value with its real length (GetString() stops at an embedded NUL).
+std::string_view view(const rapidjson::Value& string_value);
 // Compact JSON text of a value.
 std::string to_string(const rapidjson::Value& value);
 // Writes already-serialised JSON text (from Postgres) into a writer as a value.

@@ -152,7 +152,7 @@ void KindRegistry::validate_args(const Kind& kind, const rapidjson::Value& args)
     };
     auto only = [&](std::initializer_list<std::string_view> allowed) {
         for (auto& m : args.GetObject()) {
-            std::string_view n = m.name.GetString();
+            std::string_view n = json::view(m.name);
             if (std::find(allowed.begin(), allowed.end(), n) == allowed.end()) {
                 throw invalid("kind '" + kind.name + "' takes no argument '" + std::string(n) + "'",
                               "args." + std::string(n));

@@ -49,7 +49,17 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
         return;
     }
     db_.run(std::move(response), std::move(ctx), [job = std::move(job)](db::Connection& conn) {
-        auto inserted = JobStore(conn).insert(job);
+        JobStore::Inserted inserted;
+        try {
+            inserted = JobStore(conn).insert(job);
+        } catch (const DbError& e) {
+            // 22007/22008/22009: a run_at of the right shape that is no real instant (30 February, +99:00).
+            if (e.sqlstate() == "22007" || e.sqlstate() == "22008" || e.sqlstate() == "22009") {
+                throw InputError(InputError::Kind::invalid, "invalid_value",
+                                 "\"run_at\" is not a valid time: " + *job.run_at, "run_at");
+            }
+            throw;
+        }
         Reply reply{inserted.created ? Code::Accepted : Code::Ok, job_to_json(inserted.job), {}};
         reply.headers.emplace_back("Location", "/v1/jobs/" + std::to_string(inserted.job.id));
         return reply;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 
 #include "worker/executors/control_protocol.hpp"
 
@@ -19,6 +20,7 @@ namespace {
 
 constexpr std::size_t tail_limit = 2048;
 constexpr std::size_t max_line = 64 * 1024;  // longer lines are split
+constexpr std::size_t max_args_in_env = 64 * 1024;
 
 class Pipe {
 public:
@@ -86,7 +88,10 @@ std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& j
     env.push_back("DROVER_JOB_ID=" + std::to_string(job.id));
     env.push_back("DROVER_JOB_KIND=" + job.kind);
     env.push_back("DROVER_JOB_ATTEMPT=" + std::to_string(job.attempt));
-    env.push_back("DROVER_ARGS=" + job.args_json);
+    // Linux refuses an environment string over 128 KiB (MAX_ARG_STRLEN): large
+    // arguments come only on stdin and in the file DROVER_ARGS_FILE.
+    if (job.args_json.size() <= max_args_in_env) env.push_back("DROVER_ARGS=" + job.args_json);
+    env.push_back("DROVER_ARGS_FILE=" + (dir / "args.json").string());
     env.push_back("DROVER_INBOUND=" + (dir / "inbound").string());
     env.push_back("DROVER_OUTBOUND=" + (dir / "outbound").string());
     env.push_back("DROVER_CONTROL_FD=3");
@@ -105,6 +110,11 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     auto dir = jobs_dir_ / std::to_string(job.id);
     std::filesystem::create_directories(dir / "inbound");
     std::filesystem::create_directories(dir / "outbound");
+    {
+        std::ofstream args_file(dir / "args.json", std::ios::binary);
+        args_file << job.args_json;
+        if (!args_file) return AttemptResult::retry("cannot write " + (dir / "args.json").string());
+    }
 
     Pipe in, out, err, ctl;
     posix_spawn_file_actions_t actions;
