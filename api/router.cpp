@@ -1,9 +1,8 @@
 #include "api/router.hpp"
 
-#include <atomic>
-#include <random>
 
 #include "api/http_error.hpp"
+#include "api/request_id.hpp"
 
 namespace drover::api {
 
@@ -11,17 +10,6 @@ using namespace Pistache;
 
 namespace {
 
-// "<process prefix>-<counter>": unique across processes, cheap to make.
-std::string next_request_id() {
-    static const std::string prefix = [] {
-        std::random_device rd;
-        char buf[9];
-        std::snprintf(buf, sizeof buf, "%08x", rd());
-        return std::string(buf);
-    }();
-    static std::atomic<std::uint64_t> counter{0};
-    return prefix + "-" + std::to_string(++counter);
-}
 
 // The seam where authentication will go: it will read the API key, find its
 // app and role, and refuse the request before any handler runs.

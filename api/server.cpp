@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/request_guard.hpp"
 #include "api/router.hpp"
 
 namespace drover::api {
@@ -26,7 +27,9 @@ Server::Server(const Config& config, KindRegistry kinds)
                        .headerTimeout(std::chrono::seconds(10))
                        .bodyTimeout(std::chrono::seconds(30));
     endpoint_->init(options);
-    endpoint_->setHandler(router_.handler());
+    // The router's handler behind a guard that checks each request's headers
+    // before Pistache parses them (see request_guard.hpp).
+    endpoint_->setHandler(guarded_handler(router_));
 }
 
 Server::~Server() { shutdown(); }
