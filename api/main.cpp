@@ -1,6 +1,5 @@
 // drover-api: the REST server. It validates, inserts pending rows and reads
 // them back; it never runs jobs. See --help for settings.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include "api/server.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/stop_signals.hpp"
 
 int main(int argc, char** argv) {
     using namespace drover;
@@ -22,22 +22,13 @@ int main(int argc, char** argv) {
         init_logging("api", config.str("log_level"));
         auto kinds = KindRegistry::load(config.str("kinds_file"));
 
-        // A client that hangs up mid-response must not kill the process.
-        signal(SIGPIPE, SIG_IGN);
-        // Block the stop signals before any thread starts, so that only the
-        // sigwait below receives them.
-        sigset_t stop_signals;
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+        StopSignals stop_signals;  // before any thread starts
 
         api::Server server(config, std::move(kinds));
         server.start();
         spdlog::info("listening on http://{}:{}", config.str("host"), server.port());
 
-        int signal_number = 0;
-        sigwait(&stop_signals, &signal_number);
+        int signal_number = stop_signals.wait();
         spdlog::info("signal {}: shutting down", signal_number);
         // A stuck download or query must not keep the process alive forever.
         auto grace = std::chrono::seconds(config.integer("shutdown_grace_s"));

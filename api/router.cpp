@@ -17,11 +17,18 @@ RequestContext authenticate(const Rest::Request&) {
     return RequestContext{next_request_id(), "default"};
 }
 
+// Runs a handler; what it throws before handing the response on (bad
+// input, unknown id) is answered here through the one error table.
 template <typename Handler>
 Rest::Route::Handler route(Handler& handler,
-                           void (Handler::*method)(RequestContext, const Rest::Request&, Http::ResponseWriter)) {
+                           void (Handler::*method)(RequestContext, const Rest::Request&, Http::ResponseWriter&)) {
     return [&handler, method](const Rest::Request& request, Http::ResponseWriter response) {
-        (handler.*method)(authenticate(request), request, std::move(response));
+        auto ctx = authenticate(request);
+        try {
+            (handler.*method)(ctx, request, response);
+        } catch (...) {
+            send_reply(response, error_reply(std::current_exception(), ctx), ctx);
+        }
         return Rest::Route::Result::Ok;
     };
 }

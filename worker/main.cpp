@@ -1,5 +1,4 @@
 // drover-worker: claims jobs from Postgres and runs them. See --help.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -7,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/stop_signals.hpp"
 #include "worker/worker.hpp"
 
 int main(int argc, char** argv) {
@@ -21,20 +21,12 @@ int main(int argc, char** argv) {
         auto kinds = KindRegistry::load(config.str("kinds_file"));
         auto options = worker::WorkerOptions::from(config);
 
-        signal(SIGPIPE, SIG_IGN);
-        // Only the signal thread below receives SIGTERM/SIGINT; job children
-        // get default handling back (see CommandExecutor).
-        sigset_t stop_signals;
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+        StopSignals stop_signals;  // before any thread starts
 
         worker::Worker worker(options, kinds);
         std::thread([&worker, stop_signals] {
             for (;;) {
-                int signal_number = 0;
-                sigwait(&stop_signals, &signal_number);
+                int signal_number = stop_signals.wait();
                 spdlog::info("signal {}: stopping (send again to stop running jobs now)", signal_number);
                 worker.stop();
             }

@@ -8,11 +8,11 @@ namespace drover::api {
 
 using Pistache::Http::Code;
 
-void HealthHandler::healthz(RequestContext ctx, const Pistache::Rest::Request&, Pistache::Http::ResponseWriter response) {
+void HealthHandler::healthz(RequestContext ctx, const Pistache::Rest::Request&, Pistache::Http::ResponseWriter& response) {
     send_reply(response, Reply{Code::Ok, R"({"status":"ok"})", {}}, ctx);
 }
 
-void HealthHandler::readyz(RequestContext ctx, const Pistache::Rest::Request&, Pistache::Http::ResponseWriter response) {
+void HealthHandler::readyz(RequestContext ctx, const Pistache::Rest::Request&, Pistache::Http::ResponseWriter& response) {
     db_.run(std::move(response), ctx, [ctx](db::Connection& conn) {
         std::string version;
         try {

@@ -10,8 +10,8 @@ class HealthHandler {
 public:
     explicit HealthHandler(DbExecutor& db) : db_(db) {}
 
-    void healthz(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
-    void readyz(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+    void healthz(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
+    void readyz(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
 
 private:
     DbExecutor& db_;

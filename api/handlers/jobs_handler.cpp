@@ -13,11 +13,13 @@ using Pistache::Http::Code;
 
 namespace {
 
-// Job ids are opaque to clients; today they are the decimal row id.
-std::optional<std::int64_t> parse_job_id(const std::string& text) {
+// Job ids are opaque to clients; today they are the decimal row id. Anything
+// else is simply a job that does not exist.
+std::int64_t job_id(const Pistache::Rest::Request& request) {
+    auto text = request.param(":id").as<std::string>();
     std::int64_t id = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) return std::nullopt;
+    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) throw NotFound("no such job");
     return id;
 }
 
@@ -39,15 +41,9 @@ std::int64_t query_number(const Pistache::Rest::Request& request, const std::str
 }  // namespace
 
 void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& request,
-                         Pistache::Http::ResponseWriter response) {
-    NewJob job;
-    try {
-        // Parsing and validation are CPU-only: they stay on the reactor thread.
-        job = parse_new_job(request.body(), kinds_, ctx.app);
-    } catch (...) {
-        send_reply(response, error_reply(std::current_exception(), ctx), ctx);
-        return;
-    }
+                         Pistache::Http::ResponseWriter& response) {
+    // Parsing and validation are CPU-only: they stay on the reactor thread.
+    NewJob job = parse_new_job(request.body(), kinds_, ctx.app);
     db_.run(std::move(response), std::move(ctx), [job = std::move(job)](db::Connection& conn) {
         JobStore::Inserted inserted;
         try {
@@ -67,13 +63,9 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
 }
 
 void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request,
-                      Pistache::Http::ResponseWriter response) {
-    auto id = parse_job_id(request.param(":id").as<std::string>());
-    if (!id) {
-        send_reply(response, error_reply(Code::Not_Found, "not_found", "no such job", ctx), ctx);
-        return;
-    }
-    db_.run(std::move(response), ctx, [id = *id, app = ctx.app](db::Connection& conn) {
+                      Pistache::Http::ResponseWriter& response) {
+    auto id = job_id(request);  // before the response is handed on: it may throw
+    db_.run(std::move(response), ctx, [id, app = ctx.app](db::Connection& conn) {
         auto job = JobStore(conn).get(id, app);
         if (!job) throw NotFound("no such job");
         return Reply{Code::Ok, job_to_json(*job), {}};
@@ -81,13 +73,9 @@ void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request
 }
 
 void JobsHandler::cancel(RequestContext ctx, const Pistache::Rest::Request& request,
-                         Pistache::Http::ResponseWriter response) {
-    auto id = parse_job_id(request.param(":id").as<std::string>());
-    if (!id) {
-        send_reply(response, error_reply(Code::Not_Found, "not_found", "no such job", ctx), ctx);
-        return;
-    }
-    db_.run(std::move(response), ctx, [id = *id, ctx](db::Connection& conn) {
+                         Pistache::Http::ResponseWriter& response) {
+    auto id = job_id(request);
+    db_.run(std::move(response), ctx, [id, ctx](db::Connection& conn) {
         JobStore store(conn);
         if (auto job = store.cancel(id, ctx.app)) return Reply{Code::Ok, job_to_json(*job), {}};
         auto job = store.get(id, ctx.app);
@@ -97,19 +85,11 @@ void JobsHandler::cancel(RequestContext ctx, const Pistache::Rest::Request& requ
 }
 
 void JobsHandler::logs(RequestContext ctx, const Pistache::Rest::Request& request,
-                       Pistache::Http::ResponseWriter response) {
-    auto id = parse_job_id(request.param(":id").as<std::string>());
-    std::int64_t after = 0;
-    std::int64_t limit = 0;
-    try {
-        if (!id) throw NotFound("no such job");
-        after = query_number(request, "after", 0, 0, INT64_MAX);
-        limit = query_number(request, "limit", 1000, 1, 5000);
-    } catch (...) {
-        send_reply(response, error_reply(std::current_exception(), ctx), ctx);
-        return;
-    }
-    db_.run(std::move(response), ctx, [id = *id, after, limit, app = ctx.app](db::Connection& conn) {
+                       Pistache::Http::ResponseWriter& response) {
+    auto id = job_id(request);
+    auto after = query_number(request, "after", 0, 0, INT64_MAX);
+    auto limit = query_number(request, "limit", 1000, 1, 5000);
+    db_.run(std::move(response), ctx, [id, after, limit, app = ctx.app](db::Connection& conn) {
         JobStore store(conn);
         auto lines = store.logs_page(id, app, after, static_cast<int>(limit));
         if (lines.empty() && !store.get(id, app)) throw NotFound("no such job");

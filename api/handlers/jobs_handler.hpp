@@ -1,5 +1,8 @@
 #pragma once
-// /v1/jobs: create a job, read one.
+// /v1/jobs: create a job, read one, cancel one, read its log. Handlers
+// validate on the reactor thread and throw (InputError, NotFound) before
+// handing the response to the database executor; the route adapter answers
+// those (router.cpp).
 #include <pistache/router.h>
 
 #include "api/db_executor.hpp"
@@ -12,14 +15,14 @@ public:
     JobsHandler(DbExecutor& db, const KindRegistry& kinds) : db_(db), kinds_(kinds) {}
 
     // POST /v1/jobs → 202 Accepted + Location (200 when a unique key matched an unfinished job).
-    void create(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+    void create(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // GET /v1/jobs/:id → the job, or 404 (also for another app's job).
-    void get(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+    void get(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // POST /v1/jobs/:id/cancel → the job (cancelled, or running with cancel_requested_at
     // until its worker stops it); 409 when it already finished.
-    void cancel(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+    void cancel(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // GET /v1/jobs/:id/logs?after=<cursor>&limit=<n> → a page of log lines and the next cursor.
-    void logs(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+    void logs(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
 
 private:
     DbExecutor& db_;
