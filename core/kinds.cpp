@@ -11,9 +11,10 @@
 namespace drover {
 namespace {
 
-Kind builtin(std::string name) {
+Kind builtin(std::string name, bool instant) {
     Kind k;
     k.name = std::move(name);
+    k.instant = instant;
     return k;
 }
 
@@ -86,7 +87,9 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
 
 KindRegistry KindRegistry::builtins_only() {
     KindRegistry r;
-    for (auto name : {"noop", "sleep", "fail"}) r.kinds_.emplace(name, builtin(name));
+    r.kinds_.emplace("noop", builtin("noop", true));
+    r.kinds_.emplace("sleep", builtin("sleep", false));
+    r.kinds_.emplace("fail", builtin("fail", true));
     return r;
 }
 

@@ -24,6 +24,7 @@ struct Kind {
     int max_attempts = 25;                        // default attempts for jobs of this kind
     std::string queue = "default";                // default queue
     std::vector<int> permanent_exit_codes;        // exit codes that mean "the input is bad: do not retry"
+    bool instant = false;                         // finishes in microseconds: runs without a thread hand-off
 };
 
 class KindRegistry {

@@ -243,12 +243,16 @@ int Worker::claim(JobStore& store, int free_slots) {
         }
         for (auto& job : jobs) {
             auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
+            ++claimed;
+            if (impl_->runner.is_instant(control->job().kind)) {
+                on_attempt_done(control, impl_->runner.run_now(*control));
+                continue;
+            }
             {
                 std::lock_guard lock(mutex_);
                 running_.emplace(control->job().id, control);
             }
             impl_->runner.submit(std::move(control));
-            ++claimed;
         }
     }
     next_queue_ = (next_queue_ + 1) % options_.queues.size();
