@@ -5,6 +5,10 @@
 -- partial index jobs_claimable. One queue per statement, because the index
 -- orders within a queue; the worker rotates over its queues so that a flood in
 -- one cannot starve another.
+-- The worker sends it in one pipeline with jobs/complete_many (the previous
+-- batch's results): one round trip and one commit per batch. Measured with
+-- bench/run throughput_noop (200,000 jobs, 2 workers x 50): ~4,200 commits
+-- against ~8,000 for a loop that claims and completes in separate commits.
 -- $1 owner, $2 queue, $3 limit, $4 lease seconds, $5 now (NULL = now())
 WITH picked AS MATERIALIZED (
     SELECT id
