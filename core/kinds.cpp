@@ -1,6 +1,7 @@
 #include "core/kinds.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -34,7 +35,7 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
     };
     if (!v.IsObject()) throw fail("must be an object");
     static const std::set<std::string> known = {"command", "env", "timeout_s", "max_attempts", "queue",
-                                                "permanent_exit_codes"};
+                                                "permanent_exit_codes", "backoff"};
     for (auto& m : v.GetObject()) {
         if (!known.contains(m.name.GetString())) throw fail(std::string("unknown field '") + m.name.GetString() + "'");
     }
@@ -80,10 +81,36 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
             k.permanent_exit_codes.push_back(c.GetInt());
         }
     }
+    if (v.HasMember("backoff")) {
+        const auto& b = v["backoff"];
+        if (!b.IsObject()) throw fail("'backoff' must be an object: {\"initial_s\", \"multiplier\", \"max_s\"}");
+        Backoff backoff;
+        for (auto& m : b.GetObject()) {
+            std::string_view name = json::view(m.name);
+            if (!m.value.IsNumber()) throw fail("'backoff." + std::string(name) + "' must be a number");
+            double x = m.value.GetDouble();
+            if (name == "initial_s" && x > 0 && x <= 86400) {
+                backoff.initial_s = x;
+            } else if (name == "multiplier" && x >= 1 && x <= 100) {
+                backoff.multiplier = x;
+            } else if (name == "max_s" && x > 0 && x <= 7 * 86400) {
+                backoff.max_s = x;
+            } else {
+                throw fail("'backoff." + std::string(name) +
+                           "' is unknown or out of range (initial_s 0-86400, multiplier 1-100, max_s 0-604800)");
+            }
+        }
+        k.backoff = backoff;
+    }
     return k;
 }
 
 }  // namespace
+
+int Backoff::delay_s(int failed_attempt) const {
+    double delay = initial_s * std::pow(multiplier, std::max(0, failed_attempt - 1));
+    return static_cast<int>(std::ceil(std::min(delay, max_s)));
+}
 
 KindRegistry KindRegistry::builtins_only() {
     KindRegistry r;

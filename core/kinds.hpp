@@ -13,6 +13,15 @@
 
 namespace drover {
 
+// Delay before retry n (n = the attempt that failed): initial_s * multiplier^(n-1),
+// capped at max_s; the database adds ±10 % jitter.
+struct Backoff {
+    double initial_s = 1;
+    double multiplier = 2;
+    double max_s = 3600;
+    int delay_s(int failed_attempt) const;
+};
+
 struct Kind {
     enum class Type { builtin, command };
 
@@ -25,6 +34,7 @@ struct Kind {
     std::string queue = "default";                // default queue
     std::vector<int> permanent_exit_codes;        // exit codes that mean "the input is bad: do not retry"
     bool instant = false;                         // finishes in microseconds: runs without a thread hand-off
+    std::optional<Backoff> backoff;               // none: attempt^4 + 1 s (jobs/complete_many.sql)
 };
 
 class KindRegistry {

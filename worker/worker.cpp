@@ -137,16 +137,19 @@ void Worker::listen_loop() {
 
 void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result) {
     const auto& job = control->job();
-    Outcome outcome{job.id, job.attempt, result.type, std::move(result.result_json), std::move(result.error),
-                    result.snooze_s};
+    Outcome outcome{job.id,   job.attempt,     result.type, std::move(result.result_json), std::move(result.error),
+                    result.snooze_s, std::nullopt};
+    if (const Kind* kind = kinds_.find(job.kind); kind && kind->backoff && outcome.type == Outcome::Type::retry) {
+        outcome.retry_in_s = kind->backoff->delay_s(job.attempt);
+    }
     switch (control->stop_reason()) {
         case StopReason::shutdown:
             // Our own shutdown interrupted it: not the job's fault, no attempt used.
-            outcome = Outcome{job.id, job.attempt, Outcome::Type::release, std::nullopt, std::nullopt, std::nullopt};
+            outcome = Outcome{job.id, job.attempt, Outcome::Type::release, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
             break;
         case StopReason::cancelled:
             if (outcome.type != Outcome::Type::succeeded) {
-                outcome = Outcome{job.id, job.attempt, Outcome::Type::cancelled, std::nullopt, std::nullopt, std::nullopt};
+                outcome = Outcome{job.id, job.attempt, Outcome::Type::cancelled, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
                 control->log("runner", "cancelled");
             }
             break;

@@ -48,7 +48,7 @@ db::Params complete_params(const std::string& owner, const std::vector<Outcome>&
                            const std::optional<std::string>& now) {
     std::vector<std::int64_t> ids, attempts;
     std::vector<std::string> types;
-    std::vector<std::optional<std::string>> results, errors, snoozes;
+    std::vector<std::optional<std::string>> results, errors, snoozes, retry_ins;
     for (const auto& o : outcomes) {
         ids.push_back(o.id);
         attempts.push_back(o.attempt);
@@ -56,8 +56,10 @@ db::Params complete_params(const std::string& owner, const std::vector<Outcome>&
         results.push_back(o.result_json);
         errors.push_back(o.error);
         snoozes.push_back(o.snooze_s ? std::optional(std::to_string(*o.snooze_s)) : std::nullopt);
+        retry_ins.push_back(o.retry_in_s ? std::optional(std::to_string(*o.retry_in_s)) : std::nullopt);
     }
-    return db::Params().add(owner).add(ids).add(types).add(results).add(errors).add(now).add(snoozes).add(attempts);
+    return db::Params().add(owner).add(ids).add(types).add(results).add(errors).add(now).add(snoozes).add(attempts).add(
+        retry_ins);
 }
 
 }  // namespace

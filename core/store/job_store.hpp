@@ -35,6 +35,7 @@ struct Outcome {
     std::optional<std::string> result_json;
     std::optional<std::string> error;
     std::optional<int> snooze_s;
+    std::optional<int> retry_in_s;  // retry: the kind's own backoff; none = the default formula
 };
 
 struct LeaseStatus {

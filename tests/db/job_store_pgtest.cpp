@@ -34,7 +34,7 @@ struct Fixture {
 
 Outcome outcome(std::int64_t id, int attempt, Outcome::Type type, std::optional<std::string> result = std::nullopt,
                 std::optional<std::string> error = std::nullopt, std::optional<int> snooze_s = std::nullopt) {
-    return Outcome{id, attempt, type, std::move(result), std::move(error), snooze_s};
+    return Outcome{id, attempt, type, std::move(result), std::move(error), snooze_s, std::nullopt};
 }
 
 std::vector<std::int64_t> ids(const std::vector<ClaimedJob>& jobs) {
@@ -186,6 +186,18 @@ BOOST_AUTO_TEST_CASE(retry_backs_off_until_attempts_run_out) {
     BOOST_TEST(job->status == "failed");
     BOOST_TEST(job->errors_json.find("boom 1") != std::string::npos);
     BOOST_TEST(job->errors_json.find("boom 2") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(retry_uses_the_kinds_own_backoff_when_given) {
+    auto id = add();
+    store.claim("w", "default", 1, 30);
+    auto o = outcome(id, 1, Outcome::Type::retry, std::nullopt, "boom");
+    o.retry_in_s = 600;
+    store.complete_many("w", {o});
+    auto delay = conn.exec("SELECT extract(epoch FROM run_at - now()) FROM drover.jobs WHERE id = " + std::to_string(id));
+    double seconds = std::stod(std::string(delay.text(0, 0)));
+    BOOST_TEST(seconds > 530);  // 600 s ± 10 % jitter
+    BOOST_TEST(seconds < 670);
 }
 
 BOOST_AUTO_TEST_CASE(permanent_failure_fails_at_once) {

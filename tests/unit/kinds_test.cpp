@@ -60,6 +60,21 @@ BOOST_AUTO_TEST_CASE(refuses_bad_files_with_a_message_naming_the_problem) {
     BOOST_TEST(refusal(R"({"kinds": {"a b": {"command": ["x"]}}})").find("kind name") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(reads_a_backoff_policy) {
+    auto r = KindRegistry::parse(
+        R"({"kinds": {"k": {"command": ["x"], "backoff": {"initial_s": 5, "multiplier": 3, "max_s": 100}}}})");
+    const auto& b = r.find("k")->backoff.value();
+    BOOST_TEST(b.delay_s(1) == 5);
+    BOOST_TEST(b.delay_s(2) == 15);
+    BOOST_TEST(b.delay_s(3) == 45);
+    BOOST_TEST(b.delay_s(4) == 100);  // capped
+    BOOST_TEST(!KindRegistry::parse(R"({"kinds": {"k": {"command": ["x"]}}})").find("k")->backoff.has_value());
+    BOOST_TEST(refusal(R"({"kinds": {"k": {"command": ["x"], "backoff": {"multiplier": 0.5}}}})").find("backoff.multiplier") !=
+               std::string::npos);
+    BOOST_TEST(refusal(R"({"kinds": {"k": {"command": ["x"], "backoff": {"base": 1}}}})").find("backoff.base") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(reads_queue_limits) {
     auto r = KindRegistry::parse(R"({"kinds": {}, "queues": {"media": {"concurrency": 2}}})");
     BOOST_TEST(r.queue_limits().at("media") == 2);

@@ -11,7 +11,8 @@
 -- One statement for the whole batch: completing one job per statement cost a
 -- commit (an fsync) per job.
 -- $1 owner, $2 ids, $3 outcomes, $4 results (jsonb or NULL), $5 errors (text
--- or NULL), $6 now (NULL = now()), $7 snooze seconds (or NULL), $8 attempts
+-- or NULL), $6 now (NULL = now()), $7 snooze seconds (or NULL), $9 retry
+-- delays from the kind's own backoff (or NULL: the formula above), $8 attempts
 -- (an outcome counts only for the attempt it belongs to: a worker that lost a
 -- job and claimed it again must not record the old attempt's ending).
 -- The ownership test sits in the UPDATE's own WHERE, which Postgres checks
@@ -35,7 +36,8 @@ SET status = CASE
         WHEN o.outcome = 'snooze' THEN c.now + make_interval(secs => o.snooze_s)
         WHEN o.outcome = 'release' THEN c.now
         WHEN o.outcome = 'retry' AND j.attempt < j.max_attempts
-            THEN c.now + make_interval(secs => least(power(j.attempt, 4) + 1, 86400) * (0.9 + random() * 0.2))
+            THEN c.now + make_interval(
+                secs => coalesce(o.retry_in_s, least(power(j.attempt, 4) + 1, 86400)) * (0.9 + random() * 0.2))
         ELSE j.run_at
     END,
     result = coalesce(o.result, j.result),
@@ -44,8 +46,8 @@ SET status = CASE
         ELSE drover.append_error(j.errors, j.attempt, c.now, o.error) END,
     lease_owner = NULL,
     lease_expires_at = NULL
-FROM unnest($2::bigint[], $3::text[], $4::jsonb[], $5::text[], $7::integer[], $8::integer[])
-         AS o(id, outcome, result, error, snooze_s, attempt),
+FROM unnest($2::bigint[], $3::text[], $4::jsonb[], $5::text[], $7::integer[], $8::integer[], $9::integer[])
+         AS o(id, outcome, result, error, snooze_s, attempt, retry_in_s),
      (SELECT coalesce($6::timestamptz, now()) AS now) AS c
 WHERE j.id = o.id AND j.status = 'running' AND j.lease_owner = $1 AND j.attempt = o.attempt
 RETURNING j.id;
