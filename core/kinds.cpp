@@ -12,10 +12,9 @@
 namespace drover {
 namespace {
 
-Kind builtin(std::string name, bool instant) {
+Kind builtin(std::string name) {
     Kind k;
     k.name = std::move(name);
-    k.instant = instant;
     return k;
 }
 
@@ -35,19 +34,28 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
     };
     if (!v.IsObject()) throw fail("must be an object");
     static const std::set<std::string> known = {"command", "env", "timeout_s", "max_attempts", "queue",
-                                                "permanent_exit_codes", "backoff"};
+                                                "permanent_exit_codes", "backoff", "in_process"};
     for (auto& m : v.GetObject()) {
         if (!known.contains(m.name.GetString())) throw fail(std::string("unknown field '") + m.name.GetString() + "'");
     }
     Kind k;
     k.name = name;
     k.type = Kind::Type::command;
-    if (!v.HasMember("command") || !v["command"].IsArray() || v["command"].Empty()) {
-        throw fail("'command' must be a non-empty array of strings (the program and its arguments)");
+    if (v.HasMember("in_process")) {
+        if (!v["in_process"].IsBool()) throw fail("'in_process' must be true or false");
+        if (v["in_process"].GetBool()) {
+            if (v.HasMember("command")) throw fail("an in_process kind has no 'command'");
+            k.type = Kind::Type::in_process;
+        }
     }
-    for (auto& a : v["command"].GetArray()) {
-        if (!a.IsString()) throw fail("'command' must contain only strings");
-        k.argv.emplace_back(a.GetString());
+    if (k.type == Kind::Type::command) {
+        if (!v.HasMember("command") || !v["command"].IsArray() || v["command"].Empty()) {
+            throw fail("'command' must be a non-empty array of strings (the program and its arguments)");
+        }
+        for (auto& a : v["command"].GetArray()) {
+            if (!a.IsString()) throw fail("'command' must contain only strings");
+            k.argv.emplace_back(a.GetString());
+        }
     }
     if (v.HasMember("env")) {
         if (!v["env"].IsObject()) throw fail("'env' must be an object of strings");
@@ -114,9 +122,7 @@ int Backoff::delay_s(int failed_attempt) const {
 
 KindRegistry KindRegistry::builtins_only() {
     KindRegistry r;
-    r.kinds_.emplace("noop", builtin("noop", true));
-    r.kinds_.emplace("sleep", builtin("sleep", false));
-    r.kinds_.emplace("fail", builtin("fail", true));
+    for (auto name : {"noop", "sleep", "fail"}) r.kinds_.emplace(name, builtin(name));
     return r;
 }
 

@@ -23,7 +23,9 @@ struct Backoff {
 };
 
 struct Kind {
-    enum class Type { builtin, command };
+    // builtin: noop, sleep, fail; in_process: a C++ handler compiled into the
+    // worker (worker/handlers.hpp); command: a child process.
+    enum class Type { builtin, in_process, command };
 
     std::string name;
     Type type = Type::builtin;
@@ -33,7 +35,6 @@ struct Kind {
     int max_attempts = 25;                        // default attempts for jobs of this kind
     std::string queue = "default";                // default queue
     std::vector<int> permanent_exit_codes;        // exit codes that mean "the input is bad: do not retry"
-    bool instant = false;                         // finishes in microseconds: runs without a thread hand-off
     std::optional<Backoff> backoff;               // none: attempt^4 + 1 s (jobs/complete_many.sql)
 };
 

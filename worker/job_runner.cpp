@@ -2,13 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "worker/executors/builtin_executor.hpp"
 #include "worker/executors/command_executor.hpp"
 
 namespace drover::worker {
 
-JobRunner::JobRunner(const KindRegistry& kinds, std::filesystem::path jobs_dir, int threads, Done done)
-    : kinds_(kinds), jobs_dir_(std::move(jobs_dir)), done_(std::move(done)) {
+JobRunner::JobRunner(const KindRegistry& kinds, const Handlers& handlers, std::filesystem::path jobs_dir, int threads,
+                     Done done)
+    : kinds_(kinds), handlers_(handlers), jobs_dir_(std::move(jobs_dir)), done_(std::move(done)) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
 }
 
@@ -41,8 +41,10 @@ AttemptResult JobRunner::run_one(JobControl& control) {
         return AttemptResult::retry("this worker has no kind named " + control.job().kind);
     }
     try {
-        if (kind->type == Kind::Type::builtin) return BuiltinExecutor().run(control);
-        return CommandExecutor(*kind, jobs_dir_).run(control);
+        if (kind->type == Kind::Type::command) return CommandExecutor(*kind, jobs_dir_).run(control);
+        const auto* handler = handlers_.find(kind->name);
+        if (!handler) return AttemptResult::retry("this worker has no handler for in-process kind " + kind->name);
+        return handler->run(control);
     } catch (const std::exception& e) {
         return AttemptResult::retry(std::string("worker error: ") + e.what());
     }

@@ -68,7 +68,7 @@ class Worker::Impl {
 public:
     Impl(Worker& w)
         : listener(w.options_.database_url, {"drover_jobs", "drover_cancel"}),
-          runner(w.kinds_, w.options_.state_dir / "jobs", w.options_.concurrency,
+          runner(w.kinds_, w.handlers_, w.options_.state_dir / "jobs", w.options_.concurrency,
                  [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }) {}
 
     db::Listener listener;
@@ -77,7 +77,8 @@ public:
     std::thread listen_thread;
 };
 
-Worker::Worker(WorkerOptions options, const KindRegistry& kinds) : options_(std::move(options)), kinds_(kinds) {
+Worker::Worker(WorkerOptions options, const KindRegistry& kinds, Handlers handlers)
+    : options_(std::move(options)), kinds_(kinds), handlers_(std::move(handlers)) {
     impl_ = std::make_unique<Impl>(*this);
     impl_->output.on_arrival([this] {
         {

@@ -28,6 +28,7 @@
 #include "core/db/connection.hpp"
 #include "core/kinds.hpp"
 #include "core/store/job_store.hpp"
+#include "worker/handlers.hpp"
 #include "worker/job_control.hpp"
 
 namespace drover::worker {
@@ -49,7 +50,8 @@ struct WorkerOptions {
 
 class Worker {
 public:
-    Worker(WorkerOptions options, const KindRegistry& kinds);
+    // handlers: the in-process kinds this worker can run (see handlers.hpp).
+    Worker(WorkerOptions options, const KindRegistry& kinds, Handlers handlers = Handlers::with_builtins());
     ~Worker();
 
     // Serves until stop() and every attempt is recorded or released.
@@ -75,6 +77,7 @@ private:
 
     WorkerOptions options_;
     const KindRegistry& kinds_;
+    Handlers handlers_;
 
     std::mutex mutex_;
     std::condition_variable wake_;
