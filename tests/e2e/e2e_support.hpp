@@ -231,30 +231,9 @@ private:
     }
 
     bool parse(test::HttpResponse& r, std::size_t& consumed) const {
-        auto head_end = buffer_.find("\r\n\r\n");
-        if (head_end == std::string::npos) return false;
-        auto line_end = buffer_.find("\r\n");
-        auto first = buffer_.substr(0, line_end);
-        auto space = first.find(' ');
-        if (space != std::string::npos) r.status = std::atoi(first.c_str() + space + 1);
-        std::size_t pos = line_end + 2;
-        while (pos < head_end) {
-            auto end = buffer_.find("\r\n", pos);
-            auto line = buffer_.substr(pos, end - pos);
-            auto colon = line.find(':');
-            if (colon != std::string::npos) {
-                std::string name = line.substr(0, colon);
-                std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-                std::string value = line.substr(colon + 1);
-                value.erase(0, value.find_first_not_of(' '));
-                r.headers[name] = value;
-            }
-            pos = end + 2;
-        }
-        std::size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
-        if (buffer_.size() < head_end + 4 + length) return false;
-        r.body = buffer_.substr(head_end + 4, length);
-        consumed = head_end + 4 + length;
+        auto used = test::parse_http_response(buffer_, r);
+        if (!used) return false;
+        consumed = *used;
         return true;
     }
 

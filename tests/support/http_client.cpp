@@ -11,13 +11,10 @@
 #include <stdexcept>
 
 namespace drover::test {
-namespace {
-
-HttpResponse parse_response(const std::string& data, bool& complete) {
-    HttpResponse r;
-    complete = false;
+std::optional<std::size_t> parse_http_response(const std::string& data, HttpResponse& r) {
+    r = HttpResponse{};
     auto head_end = data.find("\r\n\r\n");
-    if (head_end == std::string::npos) return r;
+    if (head_end == std::string::npos) return std::nullopt;
     auto line_end = data.find("\r\n");
     auto first = data.substr(0, line_end);
     auto space = first.find(' ');
@@ -37,14 +34,10 @@ HttpResponse parse_response(const std::string& data, bool& complete) {
         pos = end + 2;
     }
     std::size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
-    if (data.size() >= head_end + 4 + length) {
-        r.body = data.substr(head_end + 4, length);
-        complete = true;
-    }
-    return r;
+    if (data.size() < head_end + 4 + length) return std::nullopt;
+    r.body = data.substr(head_end + 4, length);
+    return head_end + 4 + length;
 }
-
-}  // namespace
 
 HttpResponse http_raw(int port, const std::string& request, int timeout_ms) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -66,25 +59,18 @@ HttpResponse http_raw(int port, const std::string& request, int timeout_ms) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     HttpResponse response;
     for (;;) {
-        bool complete = false;
-        response = parse_response(data, complete);
-        if (complete) break;
+        if (parse_http_response(data, response)) break;
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;
         pollfd p{fd, POLLIN, 0};
         if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
         char buf[65536];
         ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) {
-            parse_response(data, complete);
-            break;
-        }
+        if (n <= 0) break;
         data.append(buf, static_cast<std::size_t>(n));
     }
     close(fd);
-    bool complete = false;
-    response = parse_response(data, complete);
-    if (!complete) response.status = response.status ? response.status : 0;
+    parse_http_response(data, response);  // what arrived, complete or not
     return response;
 }
 

@@ -3,6 +3,7 @@
 // send exactly the bytes a test wants (malformed requests included) and reads
 // one response (Content-Length bodies, which is all Drover sends).
 #include <map>
+#include <optional>
 #include <string>
 
 namespace drover::test {
@@ -12,6 +13,11 @@ struct HttpResponse {
     std::map<std::string, std::string> headers;  // names lower-cased
     std::string body;
 };
+
+// Parses the response at the start of `data` into `out`; returns how many
+// bytes it took once it is complete (status line, headers and the
+// Content-Length body), nothing while more is needed.
+std::optional<std::size_t> parse_http_response(const std::string& data, HttpResponse& out);
 
 // Sends raw bytes to 127.0.0.1:port and reads one response.
 HttpResponse http_raw(int port, const std::string& request, int timeout_ms = 10000);
