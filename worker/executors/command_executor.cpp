@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -244,11 +245,20 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     in.close_write();
     int status = 0;
     // The pipes closed, but the child may still run (it closed them itself):
-    // keep enforcing the deadline while waiting for it.
+    // keep enforcing the deadline while waiting for it. A pidfd wakes us the
+    // moment it exits; a fixed 20 ms sleep here cost up to a third of the
+    // rate of short commands (bench/run command_spawn).
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     while (waitpid(pid, &status, WNOHANG) != pid) {
         enforce_stop();
-        control.sleep_for(std::chrono::milliseconds(terminated ? 5 : 20));
+        if (pidfd >= 0) {
+            pollfd p{pidfd, POLLIN, 0};
+            poll(&p, 1, 100);
+        } else {
+            control.sleep_for(std::chrono::milliseconds(terminated ? 5 : 20));
+        }
     }
+    if (pidfd >= 0) ::close(pidfd);
     // Whatever the child left running in its group goes with it.
     kill(-pid, SIGKILL);
     std::filesystem::remove_all(dir);
