@@ -2,7 +2,9 @@
 //
 // THREADS client threads, one libpq connection each, loop:
 //   claim BATCH pending jobs (the shape of sql/queries/jobs/claim.sql:
-//   UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) … RETURNING id),
+//   UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) … RETURNING id,
+//   in the order of the index jobs_claimable, always from the head: the
+//   start position Drover's claim takes is Drover's own work),
 //   then mark exactly those succeeded in one statement (WHERE id = ANY($1)),
 // until a claim returns nothing. Each statement is its own transaction, so the
 // server commits (and, with synchronous_commit=on, flushes WAL) twice per batch.
@@ -36,7 +38,7 @@ FROM (
     SELECT id
     FROM drover.jobs
     WHERE status = 'pending' AND queue = 'default' AND run_at <= now()
-    ORDER BY priority DESC, run_at, id
+    ORDER BY -priority::integer, run_at, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 ) AS picked

@@ -268,7 +268,7 @@ CREATE INDEX job_logs_by_job ON drover.job_logs USING btree (job_id, id);
 -- Name: jobs_claimable; Type: INDEX; Schema: drover; Owner: -
 --
 
-CREATE INDEX jobs_claimable ON drover.jobs USING btree (queue, priority DESC, run_at, id) WHERE (status = 'pending'::drover.job_status);
+CREATE INDEX jobs_claimable ON drover.jobs USING btree (queue, ((- (priority)::integer)), run_at, id) WHERE (status = 'pending'::drover.job_status);
 
 
 --
@@ -320,4 +320,5 @@ ALTER TABLE ONLY drover.job_logs
 
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000001'),
-    ('20261123000002');
+    ('20261123000002'),
+    ('20261123000004');

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -229,9 +230,16 @@ void Worker::heartbeat(JobStore& store) {
 }
 
 int Worker::claim(JobStore& store, int free_slots) {
+    // Bounds how long a job that sorts before a queue's position (a retried
+    // job of higher priority coming due, a row another claimer let go) can wait.
+    constexpr auto from_head_every = std::chrono::milliseconds(500);
     int claimed = 0;
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
+        auto& scan = scans_[queue];
+        auto now = Clock::now();
+        if (now >= scan.next_from_head) scan.after.reset();
+        if (!scan.after) scan.next_from_head = now + from_head_every;
         int want = free_slots - claimed;
         std::vector<ClaimedJob> jobs;
         if (limited_queues_.contains(queue)) {
@@ -239,11 +247,23 @@ int Worker::claim(JobStore& store, int free_slots) {
             jobs = store.claim_limited(options_.worker_id, queue, want, options_.lease_s);
         } else if (!unrecorded_.empty()) {
             // Results ride along with the claim: one round trip, one commit.
-            auto both = store.complete_and_claim(options_.worker_id, unrecorded_, queue, want, options_.lease_s);
+            auto both = store.complete_and_claim(options_.worker_id, unrecorded_, queue, want, options_.lease_s,
+                                                 scan.after);
             recorded(both.recorded.size());
             jobs = std::move(both.claimed);
         } else {
-            jobs = store.claim(options_.worker_id, queue, want, options_.lease_s);
+            jobs = store.claim(options_.worker_id, queue, want, options_.lease_s, std::nullopt, scan.after);
+        }
+        if (scan.after && static_cast<int>(jobs.size()) < want) {
+            // Short from the position: what is left may sort before it.
+            auto more = store.claim(options_.worker_id, queue, want - static_cast<int>(jobs.size()),
+                                    options_.lease_s);
+            scan.next_from_head = Clock::now() + from_head_every;
+            scan.after.reset();
+            if (!more.empty()) scan.after = ClaimPosition::of(more.back());
+            std::move(more.begin(), more.end(), std::back_inserter(jobs));
+        } else if (!jobs.empty()) {
+            scan.after = ClaimPosition::of(jobs.back());
         }
         for (auto& job : jobs) {
             auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
@@ -299,6 +319,7 @@ void Worker::coordinate() {
 
     for (;;) {
         bool poll_now = false;
+        bool from_head = false;
         bool stopping = false;
         bool have_outcomes = false;
         int free_slots = 0;
@@ -316,6 +337,8 @@ void Worker::coordinate() {
             have_outcomes = !finished_.empty() || !unrecorded_.empty();
             stopping = stopping_;
             poll_now = notified_ || (more_waiting && !finished_.empty());
+            // New jobs may sort before where the last claims stopped.
+            if (notified_) from_head = true;
             notified_ = false;
             free_slots = options_.concurrency - static_cast<int>(running_.size());
             if (stopping && !stop_deadline) stop_deadline = Clock::now() + options_.shutdown_grace;
@@ -332,6 +355,7 @@ void Worker::coordinate() {
                 conn.reset();
                 conn = std::make_unique<db::Connection>(options_.database_url, "drover-worker");
                 poll_now = true;  // whatever was notified while we were away
+                from_head = true;
             }
             JobStore store(*conn);
             // Output first, so that a finished job's log is complete when its status is final.
@@ -354,6 +378,7 @@ void Worker::coordinate() {
                     limited_queues_ = std::set<std::string>(limited.begin(), limited.end());
                     next_limits_refresh = now + options_.poll_interval;
                 }
+                if (from_head) scans_.clear();
                 int claimed = claim(store, free_slots);
                 more_waiting = claimed == free_slots;
                 next_poll = Clock::now() + options_.poll_interval;

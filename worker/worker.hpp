@@ -4,7 +4,9 @@
 //  - Wakes on a NOTIFY for one of its queues, on a finished attempt, on the
 //    heartbeat, and on a slow poll (NOTIFY is only a hint).
 //  - Claims at most its free slots, one statement per queue, rotating the
-//    queue it starts with.
+//    queue it starts with; in each queue it starts where its last claim
+//    stopped, and from the head after a NOTIFY, on a short claim and every
+//    500 ms.
 //  - Records finished attempts in batches (jobs/complete_many), keeping them
 //    until the database has them: a dropped connection loses no completion.
 //  - Writes its jobs' log lines and progress in batches (at most every 200 ms),
@@ -90,6 +92,13 @@ private:
 
     std::vector<Outcome> unrecorded_;  // coordinator only: outcomes not yet in the database
     std::size_t next_queue_ = 0;
+    // Where this worker's last claim in each queue stopped, and when it next
+    // claims from the head of the queue instead (jobs/claim.sql says why).
+    struct QueueScan {
+        std::optional<ClaimPosition> after;
+        std::chrono::steady_clock::time_point next_from_head{};
+    };
+    std::map<std::string, QueueScan> scans_;  // coordinator only
     std::set<std::string> limited_queues_;  // coordinator only; refreshed every poll
     std::atomic<bool> listener_stop_{false};
     class Impl;

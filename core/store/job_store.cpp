@@ -25,8 +25,10 @@ const char* outcome_name(Outcome::Type t) {
 }
 
 db::Params claim_params(const std::string& owner, const std::string& queue, int limit, int lease_s,
-                        const std::optional<std::string>& now) {
-    return db::Params().add(owner).add(queue).add(limit).add(lease_s).add(now);
+                        const std::optional<std::string>& now, const std::optional<ClaimPosition>& after) {
+    auto p = db::Params().add(owner).add(queue).add(limit).add(lease_s).add(now);
+    if (!after) return p.null().null().null();
+    return p.add(after->priority).add(after->run_at).add(after->id);
 }
 
 std::vector<ClaimedJob> claimed_jobs(const db::Result& r) {
@@ -40,6 +42,8 @@ std::vector<ClaimedJob> claimed_jobs(const db::Result& r) {
         c.attempt = static_cast<int>(r.int64(i, 4));
         c.max_attempts = static_cast<int>(r.int64(i, 5));
         c.timeout_s = r.optional_int64(i, 6);
+        c.priority = static_cast<int>(r.int64(i, 7));
+        c.run_at = r.text(i, 8);
     }
     return out;
 }
@@ -85,8 +89,10 @@ std::optional<Job> JobStore::get(std::int64_t id, const std::string& app) {
 }
 
 std::vector<ClaimedJob> JobStore::claim(const std::string& owner, const std::string& queue, int limit, int lease_s,
-                                        const std::optional<std::string>& now) {
-    auto results = conn_.pipeline({{"session/async_commit", {}}, {"jobs/claim", claim_params(owner, queue, limit, lease_s, now)}});
+                                        const std::optional<std::string>& now,
+                                        const std::optional<ClaimPosition>& after) {
+    auto results = conn_.pipeline(
+        {{"session/async_commit", {}}, {"jobs/claim", claim_params(owner, queue, limit, lease_s, now, after)}});
     return claimed_jobs(results[1]);
 }
 
@@ -121,9 +127,10 @@ std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, cons
 
 JobStore::CompletedAndClaimed JobStore::complete_and_claim(const std::string& owner,
                                                            const std::vector<Outcome>& outcomes,
-                                                           const std::string& queue, int limit, int lease_s) {
+                                                           const std::string& queue, int limit, int lease_s,
+                                                           const std::optional<ClaimPosition>& after) {
     auto results = conn_.pipeline({{"jobs/complete_many", complete_params(owner, outcomes, std::nullopt)},
-                                   {"jobs/claim", claim_params(owner, queue, limit, lease_s, std::nullopt)}});
+                                   {"jobs/claim", claim_params(owner, queue, limit, lease_s, std::nullopt, after)}});
     return {ids_of(results[0]), claimed_jobs(results[1])};
 }
 

@@ -21,6 +21,18 @@ struct ClaimedJob {
     int attempt = 0;
     int max_attempts = 0;
     std::optional<std::int64_t> timeout_s;
+    int priority = 0;
+    std::string run_at;  // as the database printed it, to be sent back in a ClaimPosition
+};
+
+// A place in a queue's claim order (priority desc, run_at, id): a claim given
+// one starts after it instead of at the head (see jobs/claim.sql).
+struct ClaimPosition {
+    int priority = 0;
+    std::string run_at;
+    std::int64_t id = 0;
+
+    static ClaimPosition of(const ClaimedJob& job) { return {job.priority, job.run_at, job.id}; }
 };
 
 // How one attempt ended, as the worker reports it (see jobs/complete_many.sql).
@@ -69,9 +81,12 @@ public:
     Inserted insert(const NewJob& job);
     std::optional<Job> get(std::int64_t id, const std::string& app);
 
-    // `now` (RFC 3339) replaces the database clock, for tests that move time.
+    // Jobs come back in claim order. `after`: start after this position
+    // rather than at the head of the queue. `now` (RFC 3339) replaces the
+    // database clock, for tests that move time.
     std::vector<ClaimedJob> claim(const std::string& owner, const std::string& queue, int limit, int lease_s,
-                                  const std::optional<std::string>& now = std::nullopt);
+                                  const std::optional<std::string>& now = std::nullopt,
+                                  const std::optional<ClaimPosition>& after = std::nullopt);
     // Like claim(), for a queue that may have a concurrency limit shared by
     // all workers: locks the limit, counts what runs, claims at most the room
     // left. Opens its own transaction.
@@ -89,7 +104,8 @@ public:
         std::vector<ClaimedJob> claimed;
     };
     CompletedAndClaimed complete_and_claim(const std::string& owner, const std::vector<Outcome>& outcomes,
-                                           const std::string& queue, int limit, int lease_s);
+                                           const std::string& queue, int limit, int lease_s,
+                                           const std::optional<ClaimPosition>& after = std::nullopt);
 
     // Returns the jobs whose lease is still held.
     std::vector<LeaseStatus> extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids, int lease_s,

@@ -96,6 +96,42 @@ BOOST_AUTO_TEST_CASE(claims_by_priority_then_run_at_then_id) {
     BOOST_TEST(status(other_queue) == "pending");
 }
 
+BOOST_AUTO_TEST_CASE(one_claim_returns_its_jobs_in_claim_order) {
+    auto low = add("default", 0, "2020-01-01T00:00:00Z");
+    auto high = add("default", 5, "2020-01-01T00:00:02Z");
+    auto old_low = add("default", 0, "2019-01-01T00:00:00Z");
+    auto negative = add("default", -3, "2018-01-01T00:00:00Z");
+    auto c = store.claim("w", "default", 10, 30);
+    std::vector<std::int64_t> order;
+    for (const auto& j : c) order.push_back(j.id);
+    BOOST_TEST((order == std::vector<std::int64_t>{high, old_low, low, negative}));
+    BOOST_TEST(c[0].priority == 5);
+    BOOST_TEST(c[3].priority == -3);
+}
+
+BOOST_AUTO_TEST_CASE(a_claim_from_a_position_starts_after_it) {
+    auto a = add("default", 2, "2020-01-01T00:00:00Z");
+    auto b = add("default", 0, "2020-01-01T00:00:00Z");
+    auto c = add("default", 0, "2020-01-01T00:00:00Z");  // same priority and run_at as b: id decides
+    auto d = add("default", 0, "2021-01-01T00:00:00Z");
+    auto first = store.claim("w", "default", 2, 30);
+    BOOST_REQUIRE(first.size() == 2u);
+    BOOST_TEST(first[1].id == b);
+    auto position = ClaimPosition::of(first[1]);
+    // A job that sorts before the position is not seen from it...
+    auto late_high = add("default", 9, "2020-01-01T00:00:00Z");
+    auto next = store.claim("w", "default", 10, 30, std::nullopt, position);
+    std::vector<std::int64_t> order;
+    for (const auto& j : next) order.push_back(j.id);
+    BOOST_TEST((order == std::vector<std::int64_t>{c, d}));
+    BOOST_TEST(status(late_high) == "pending");
+    // ...but a claim from the head finds it.
+    auto head = store.claim("w", "default", 10, 30);
+    BOOST_REQUIRE(head.size() == 1u);
+    BOOST_TEST(head[0].id == late_high);
+    BOOST_TEST(status(a) == "running");
+}
+
 BOOST_AUTO_TEST_CASE(claim_sets_running_lease_and_attempt) {
     auto id = add();
     auto c = store.claim("worker-1", "default", 10, 30);

@@ -137,4 +137,33 @@ BOOST_AUTO_TEST_CASE(two_workers_drain_5000_noop_jobs_each_at_its_first_attempt)
     stop_workers();
 }
 
+// A worker claims from where its last claim stopped (jobs/claim.sql); a job
+// that sorts before that position must still jump the queue: at once when it
+// comes with a NOTIFY (an insert), within the from-head period when it does
+// not (here: a plain UPDATE of its priority).
+BOOST_AUTO_TEST_CASE(higher_priority_jobs_jump_a_flood_that_is_being_claimed) {
+    stack.start_worker({{"DROVER_CONCURRENCY", "2"}});
+    // 400 jobs of 20 ms on 2 slots: about 4 s of work.
+    conn.exec("INSERT INTO drover.jobs (kind, args) SELECT 'sleep', '{\"ms\": 20}' FROM generate_series(1, 400)");
+    BOOST_REQUIRE(e2e::poll_until([&] { return count("status = 'succeeded'") >= 20; }, 20s, 10ms));
+
+    auto inserted = e2e::scalar(conn, "INSERT INTO drover.jobs (kind, priority) VALUES ('noop', 10) RETURNING id");
+    auto last = e2e::scalar(conn, "SELECT max(id) FROM drover.jobs WHERE kind = 'sleep'");
+    conn.exec("UPDATE drover.jobs SET priority = 10 WHERE id = " + std::to_string(last) + " AND status = 'pending'");
+    auto pending_then = count("status = 'pending' AND kind = 'sleep'");
+    BOOST_REQUIRE(pending_then > 200);
+
+    wait_all_final(401, 60s);
+    auto started_after = [&](std::int64_t id) {
+        return count("kind = 'sleep' AND started_at > (SELECT started_at FROM drover.jobs WHERE id = " +
+                     std::to_string(id) + ")");
+    };
+    // With a claim per ~20 ms, the notified job starts within a claim or two;
+    // the silent one within 500 ms (~50 jobs). Either way, long before the flood ends.
+    BOOST_TEST(started_after(inserted) > pending_then - 20, started_after(inserted) << " of " << pending_then);
+    BOOST_TEST(started_after(last) > pending_then - 150, started_after(last) << " of " << pending_then);
+    BOOST_TEST(count("status = 'succeeded' AND attempt = 1") == 401);
+    stop_workers();
+}
+
 BOOST_AUTO_TEST_SUITE_END()
