@@ -175,35 +175,37 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
     wake_.notify_all();
 }
 
-void Worker::flush_output(JobStore& store) {
-    auto batch = impl_->output.take();
-    if (batch.empty()) return;
-    try {
-        store.append_logs(batch.logs);
-        store.set_progress(options_.worker_id, batch.progress);
-    } catch (...) {
-        impl_->output.put_back(std::move(batch));
-        throw;
-    }
-}
-
 void Worker::take_finished() {
     std::lock_guard lock(mutex_);
     for (auto& o : finished_) unrecorded_.push_back(std::move(o));
     finished_.clear();
 }
 
-void Worker::recorded(std::size_t count) {
-    if (count != unrecorded_.size()) {
-        spdlog::warn("{} of {} results were not recorded: their leases were lost", unrecorded_.size() - count,
-                     unrecorded_.size());
-    }
+JobStore::RoundResult Worker::write_round(JobStore& store, const std::optional<JobStore::ClaimRequest>& claim) {
+    JobStore::Round round;
+    round.outcomes = std::move(unrecorded_);
     unrecorded_.clear();
-}
-
-void Worker::flush_outcomes(JobStore& store) {
-    if (unrecorded_.empty()) return;
-    recorded(store.complete_many(options_.worker_id, unrecorded_).size());
+    // Output goes with any outcome, so that a finished job's log is complete
+    // when its status is final (the job wrote it before it finished).
+    if (output_due_ || !round.outcomes.empty()) {
+        auto batch = impl_->output.take();
+        round.logs = std::move(batch.logs);
+        round.progress = std::move(batch.progress);
+        output_due_ = false;
+        next_output_flush_ = Clock::now() + kOutputFlushEvery;
+    }
+    try {
+        auto result = store.write_round(options_.worker_id, round, claim);
+        if (result.recorded.size() != round.outcomes.size()) {
+            spdlog::warn("{} of {} results were not recorded: their leases were lost",
+                         round.outcomes.size() - result.recorded.size(), round.outcomes.size());
+        }
+        return result;
+    } catch (...) {
+        impl_->output.put_back({std::move(round.logs), std::move(round.progress)});
+        unrecorded_ = std::move(round.outcomes);
+        throw;
+    }
 }
 
 void Worker::heartbeat(JobStore& store) {
@@ -229,54 +231,54 @@ void Worker::heartbeat(JobStore& store) {
     }
 }
 
-int Worker::claim(JobStore& store, int free_slots) {
+std::vector<ClaimedJob> Worker::claim_from(JobStore& store, const std::string& queue, int want) {
     // Bounds how long a job that sorts before a queue's position (a retried
     // job of higher priority coming due, a row another claimer let go) can wait.
     constexpr auto from_head_every = std::chrono::milliseconds(500);
+    if (limited_queues_.contains(queue)) {
+        // Only limited queues pay for the lock and the count; always from the
+        // head (the limit keeps those claims small).
+        return store.claim_limited(options_.worker_id, queue, want, options_.lease_s);
+    }
+    auto& scan = scans_[queue];
+    auto now = Clock::now();
+    if (now >= scan.next_from_head) scan.after.reset();
+    if (!scan.after) scan.next_from_head = now + from_head_every;
+    // Output and results ride along with the claim: one round trip, one commit.
+    auto jobs = write_round(store, JobStore::ClaimRequest{queue, want, options_.lease_s, scan.after}).claimed;
+    if (scan.after && static_cast<int>(jobs.size()) < want) {
+        // Short from the position: what is left may sort before it.
+        auto more = store.claim(options_.worker_id, queue, want - static_cast<int>(jobs.size()), options_.lease_s);
+        scan.next_from_head = Clock::now() + from_head_every;
+        scan.after.reset();
+        if (!more.empty()) scan.after = ClaimPosition::of(more.back());
+        std::move(more.begin(), more.end(), std::back_inserter(jobs));
+    } else if (!jobs.empty()) {
+        scan.after = ClaimPosition::of(jobs.back());
+    }
+    return jobs;
+}
+
+void Worker::dispatch(ClaimedJob job) {
+    auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
+    if (impl_->runner.is_instant(control->job().kind)) {
+        on_attempt_done(control, impl_->runner.run_now(*control));
+        return;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        running_.emplace(control->job().id, control);
+    }
+    impl_->runner.submit(std::move(control));
+}
+
+int Worker::claim(JobStore& store, int free_slots) {
     int claimed = 0;
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
-        auto& scan = scans_[queue];
-        auto now = Clock::now();
-        if (now >= scan.next_from_head) scan.after.reset();
-        if (!scan.after) scan.next_from_head = now + from_head_every;
-        int want = free_slots - claimed;
-        std::vector<ClaimedJob> jobs;
-        if (limited_queues_.contains(queue)) {
-            // Only limited queues pay for the lock and the count.
-            jobs = store.claim_limited(options_.worker_id, queue, want, options_.lease_s);
-        } else if (!unrecorded_.empty()) {
-            // Results ride along with the claim: one round trip, one commit.
-            auto both = store.complete_and_claim(options_.worker_id, unrecorded_, queue, want, options_.lease_s,
-                                                 scan.after);
-            recorded(both.recorded.size());
-            jobs = std::move(both.claimed);
-        } else {
-            jobs = store.claim(options_.worker_id, queue, want, options_.lease_s, std::nullopt, scan.after);
-        }
-        if (scan.after && static_cast<int>(jobs.size()) < want) {
-            // Short from the position: what is left may sort before it.
-            auto more = store.claim(options_.worker_id, queue, want - static_cast<int>(jobs.size()),
-                                    options_.lease_s);
-            scan.next_from_head = Clock::now() + from_head_every;
-            scan.after.reset();
-            if (!more.empty()) scan.after = ClaimPosition::of(more.back());
-            std::move(more.begin(), more.end(), std::back_inserter(jobs));
-        } else if (!jobs.empty()) {
-            scan.after = ClaimPosition::of(jobs.back());
-        }
-        for (auto& job : jobs) {
-            auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
+        for (auto& job : claim_from(store, queue, free_slots - claimed)) {
             ++claimed;
-            if (impl_->runner.is_instant(control->job().kind)) {
-                on_attempt_done(control, impl_->runner.run_now(*control));
-                continue;
-            }
-            {
-                std::lock_guard lock(mutex_);
-                running_.emplace(control->job().id, control);
-            }
-            impl_->runner.submit(std::move(control));
+            dispatch(std::move(job));
         }
     }
     next_queue_ = (next_queue_ + 1) % options_.queues.size();
@@ -309,10 +311,6 @@ void Worker::coordinate() {
         return std::chrono::milliseconds(std::uniform_int_distribution<long>(d.count() * 8 / 10, d.count() * 12 / 10)(rng));
     };
     auto next_rescue = Clock::now() + jittered(options_.rescue_interval);
-    // Logs and progress are written at most this often: readable while the
-    // job runs, yet one statement for many lines.
-    constexpr auto output_flush_every = std::chrono::milliseconds(200);
-    auto next_output_flush = Clock::now();
     auto next_limits_refresh = Clock::now();
     std::optional<Clock::time_point> stop_deadline;
     bool more_waiting = false;  // the last claim filled every free slot: there may be more
@@ -321,20 +319,18 @@ void Worker::coordinate() {
         bool poll_now = false;
         bool from_head = false;
         bool stopping = false;
-        bool have_outcomes = false;
         int free_slots = 0;
         {
             std::unique_lock lock(mutex_);
             auto until = std::min({next_poll, next_heartbeat, next_rescue});
             if (stop_deadline) until = std::min(until, *stop_deadline);
-            if (!impl_->output.empty()) until = std::min(until, next_output_flush);
+            if (!impl_->output.empty()) until = std::min(until, next_output_flush_);
             wake_.wait_until(lock, until, [&] {
                 int free = options_.concurrency - static_cast<int>(running_.size());
                 return !finished_.empty() || (stopping_ && !stop_deadline) || (free > 0 && notified_) ||
                        output_arrived_;
             });
             output_arrived_ = false;
-            have_outcomes = !finished_.empty() || !unrecorded_.empty();
             stopping = stopping_;
             poll_now = notified_ || (more_waiting && !finished_.empty());
             // New jobs may sort before where the last claims stopped.
@@ -358,12 +354,9 @@ void Worker::coordinate() {
                 from_head = true;
             }
             JobStore store(*conn);
-            // Output first, so that a finished job's log is complete when its status is final.
-            if (now >= next_output_flush || have_outcomes || stopping) {
-                flush_output(store);
-                next_output_flush = Clock::now() + output_flush_every;
-            }
             take_finished();
+            output_due_ = output_due_ || now >= next_output_flush_ || stopping;
+            if (from_head) scans_.clear();
             if (now >= next_heartbeat) {
                 heartbeat(store);
                 next_heartbeat = now + heartbeat_every;
@@ -378,12 +371,12 @@ void Worker::coordinate() {
                     limited_queues_ = std::set<std::string>(limited.begin(), limited.end());
                     next_limits_refresh = now + options_.poll_interval;
                 }
-                if (from_head) scans_.clear();
                 int claimed = claim(store, free_slots);
                 more_waiting = claimed == free_slots;
                 next_poll = Clock::now() + options_.poll_interval;
             }
-            flush_outcomes(store);  // what did not ride along with a claim
+            // What did not ride along with a claim.
+            if (!unrecorded_.empty() || (output_due_ && !impl_->output.empty())) write_round(store, std::nullopt);
             backoff = std::chrono::milliseconds(100);
         } catch (const DbError& e) {
             if (!e.retryable()) throw;

@@ -69,12 +69,14 @@ private:
     void listen_loop();
     void coordinate();
     void on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result);
-    void flush_output(JobStore& store);
     void take_finished();
-    void recorded(std::size_t count);
-    void flush_outcomes(JobStore& store);
+    // Writes the outcomes not yet recorded and, when due, the jobs' output,
+    // with an optional claim, in one round trip (JobStore::write_round).
+    JobStore::RoundResult write_round(JobStore& store, const std::optional<JobStore::ClaimRequest>& claim);
     void heartbeat(JobStore& store);
     int claim(JobStore& store, int free_slots);
+    std::vector<ClaimedJob> claim_from(JobStore& store, const std::string& queue, int want);
+    void dispatch(ClaimedJob job);
     void stop_running_jobs(StopReason reason);
 
     WorkerOptions options_;
@@ -91,6 +93,11 @@ private:
     std::map<std::int64_t, std::shared_ptr<JobControl>> running_;  // guarded by mutex_
 
     std::vector<Outcome> unrecorded_;  // coordinator only: outcomes not yet in the database
+    // Logs and progress are written at most this often (and with any
+    // outcome): readable while the job runs, yet one statement for many lines.
+    static constexpr std::chrono::milliseconds kOutputFlushEvery{200};
+    bool output_due_ = false;                                  // coordinator only
+    std::chrono::steady_clock::time_point next_output_flush_{};  // coordinator only
     std::size_t next_queue_ = 0;
     // Where this worker's last claim in each queue stopped, and when it next
     // claims from the head of the queue instead (jobs/claim.sql says why).

@@ -66,6 +66,30 @@ db::Params complete_params(const std::string& owner, const std::vector<Outcome>&
         retry_ins);
 }
 
+db::Params append_logs_params(const std::vector<LogLine>& lines) {
+    std::vector<std::int64_t> ids, attempts;
+    std::vector<std::string> streams, times, texts;
+    for (const auto& l : lines) {
+        ids.push_back(l.job_id);
+        attempts.push_back(l.attempt);
+        streams.push_back(l.stream);
+        times.push_back(l.at);
+        texts.push_back(l.line);
+    }
+    return db::Params().add(ids).add(attempts).add(streams).add(times).add(texts);
+}
+
+db::Params set_progress_params(const std::string& owner, const std::vector<Progress>& progress) {
+    std::vector<std::int64_t> ids;
+    std::vector<std::optional<std::string>> percents, messages;
+    for (const auto& p : progress) {
+        ids.push_back(p.id);
+        percents.push_back(p.percent ? std::optional(std::to_string(*p.percent)) : std::nullopt);
+        messages.push_back(p.message);
+    }
+    return db::Params().add(owner).add(ids).add(percents).add(messages);
+}
+
 }  // namespace
 
 JobStore::Inserted JobStore::insert(const NewJob& j) {
@@ -125,13 +149,28 @@ std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, cons
     return ids_of(conn_.query("jobs/complete_many", complete_params(owner, outcomes, now)));
 }
 
-JobStore::CompletedAndClaimed JobStore::complete_and_claim(const std::string& owner,
-                                                           const std::vector<Outcome>& outcomes,
-                                                           const std::string& queue, int limit, int lease_s,
-                                                           const std::optional<ClaimPosition>& after) {
-    auto results = conn_.pipeline({{"jobs/complete_many", complete_params(owner, outcomes, std::nullopt)},
-                                   {"jobs/claim", claim_params(owner, queue, limit, lease_s, std::nullopt, after)}});
-    return {ids_of(results[0]), claimed_jobs(results[1])};
+JobStore::RoundResult JobStore::write_round(const std::string& owner, const Round& round,
+                                            const std::optional<ClaimRequest>& claim) {
+    std::vector<db::Connection::Pipelined> queries;
+    if (!round.logs.empty()) queries.push_back({"jobs/append_logs", append_logs_params(round.logs)});
+    if (!round.progress.empty()) queries.push_back({"jobs/set_progress", set_progress_params(owner, round.progress)});
+    std::optional<std::size_t> complete_at, claim_at;
+    if (!round.outcomes.empty()) {
+        complete_at = queries.size();
+        queries.push_back({"jobs/complete_many", complete_params(owner, round.outcomes, std::nullopt)});
+    }
+    if (claim) {
+        if (queries.empty()) queries.push_back({"session/async_commit", {}});
+        claim_at = queries.size();
+        queries.push_back(
+            {"jobs/claim", claim_params(owner, claim->queue, claim->limit, claim->lease_s, std::nullopt, claim->after)});
+    }
+    RoundResult out;
+    if (queries.empty()) return out;
+    auto results = conn_.pipeline(queries);
+    if (complete_at) out.recorded = ids_of(results[*complete_at]);
+    if (claim_at) out.claimed = claimed_jobs(results[*claim_at]);
+    return out;
 }
 
 std::vector<LeaseStatus> JobStore::extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids,
@@ -154,29 +193,11 @@ int JobStore::rescue_expired(int limit, const std::optional<std::string>& now) {
 }
 
 void JobStore::append_logs(const std::vector<LogLine>& lines) {
-    if (lines.empty()) return;
-    std::vector<std::int64_t> ids, attempts;
-    std::vector<std::string> streams, times, texts;
-    for (const auto& l : lines) {
-        ids.push_back(l.job_id);
-        attempts.push_back(l.attempt);
-        streams.push_back(l.stream);
-        times.push_back(l.at);
-        texts.push_back(l.line);
-    }
-    conn_.query("jobs/append_logs", db::Params().add(ids).add(attempts).add(streams).add(times).add(texts));
+    if (!lines.empty()) conn_.query("jobs/append_logs", append_logs_params(lines));
 }
 
 void JobStore::set_progress(const std::string& owner, const std::vector<Progress>& progress) {
-    if (progress.empty()) return;
-    std::vector<std::int64_t> ids;
-    std::vector<std::optional<std::string>> percents, messages;
-    for (const auto& p : progress) {
-        ids.push_back(p.id);
-        percents.push_back(p.percent ? std::optional(std::to_string(*p.percent)) : std::nullopt);
-        messages.push_back(p.message);
-    }
-    conn_.query("jobs/set_progress", db::Params().add(owner).add(ids).add(percents).add(messages));
+    if (!progress.empty()) conn_.query("jobs/set_progress", set_progress_params(owner, progress));
 }
 
 std::vector<LogLine> JobStore::logs_page(std::int64_t job_id, const std::string& app, std::int64_t after,

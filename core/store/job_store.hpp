@@ -97,15 +97,28 @@ public:
     // Returns the ids recorded; the others were no longer running under this owner's lease.
     std::vector<std::int64_t> complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
                                             const std::optional<std::string>& now = std::nullopt);
-    // complete_many then claim, in one round trip and one transaction (one
-    // commit instead of two): the worker's hot path when it has both to do.
-    struct CompletedAndClaimed {
-        std::vector<std::int64_t> recorded;
+    // The worker's hot path: what its jobs wrote (log lines, progress), the
+    // attempts that ended, then a claim — in one round trip and one
+    // transaction, so one commit where separate statements cost one each.
+    // Empty parts are left out; a claim alone commits asynchronously
+    // (session/async_commit). Log lines land in the same transaction as
+    // their job's outcome, so a finished job's log is complete.
+    struct ClaimRequest {
+        std::string queue;
+        int limit = 0;
+        int lease_s = 30;
+        std::optional<ClaimPosition> after;
+    };
+    struct Round {
+        std::vector<LogLine> logs;
+        std::vector<Progress> progress;
+        std::vector<Outcome> outcomes;
+    };
+    struct RoundResult {
+        std::vector<std::int64_t> recorded;  // outcomes recorded (the others' leases were lost)
         std::vector<ClaimedJob> claimed;
     };
-    CompletedAndClaimed complete_and_claim(const std::string& owner, const std::vector<Outcome>& outcomes,
-                                           const std::string& queue, int limit, int lease_s,
-                                           const std::optional<ClaimPosition>& after = std::nullopt);
+    RoundResult write_round(const std::string& owner, const Round& round, const std::optional<ClaimRequest>& claim);
 
     // Returns the jobs whose lease is still held.
     std::vector<LeaseStatus> extend_leases(const std::string& owner, const std::vector<std::int64_t>& ids, int lease_s,
