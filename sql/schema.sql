@@ -154,9 +154,24 @@ $$;
 CREATE FUNCTION drover.notify_jobs_inserted() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    q record;
 BEGIN
-    PERFORM pg_notify('drover_jobs', q.queue)
-    FROM (SELECT DISTINCT queue FROM inserted WHERE status = 'pending') AS q;
+    FOR q IN SELECT queue, count(*) AS n FROM inserted WHERE status = 'pending' GROUP BY queue LOOP
+        PERFORM pg_notify('drover_worker_' || w.listen_pid, q.queue)
+        FROM (
+            SELECT listen_pid,
+                   coalesce(sum(idle_slots) OVER (ORDER BY random() ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                            0) AS covered
+            FROM drover.workers
+            WHERE q.queue = ANY (queues) AND idle_slots > 0
+              AND listen_pid IN (SELECT pid FROM pg_stat_get_activity(NULL))
+        ) AS w
+        WHERE w.covered < q.n;
+        IF NOT FOUND THEN
+            PERFORM pg_notify('drover_jobs', q.queue);
+        END IF;
+    END LOOP;
     RETURN NULL;
 END;
 $$;
@@ -217,6 +232,20 @@ CREATE TABLE drover.queue_limits (
 
 
 --
+-- Name: workers; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE UNLOGGED TABLE drover.workers (
+    listen_pid integer NOT NULL,
+    worker_id text NOT NULL,
+    queues text[] NOT NULL,
+    idle_slots integer NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT workers_idle_slots_check CHECK ((idle_slots >= 0))
+);
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -247,6 +276,14 @@ ALTER TABLE ONLY drover.jobs
 
 ALTER TABLE ONLY drover.queue_limits
     ADD CONSTRAINT queue_limits_pkey PRIMARY KEY (queue);
+
+
+--
+-- Name: workers workers_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.workers
+    ADD CONSTRAINT workers_pkey PRIMARY KEY (listen_pid);
 
 
 --
@@ -293,6 +330,13 @@ CREATE UNIQUE INDEX jobs_unique_key_unfinished ON drover.jobs USING btree (app, 
 
 
 --
+-- Name: workers_by_worker_id; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX workers_by_worker_id ON drover.workers USING btree (worker_id);
+
+
+--
 -- Name: jobs jobs_notify_inserted; Type: TRIGGER; Schema: drover; Owner: -
 --
 
@@ -321,4 +365,5 @@ ALTER TABLE ONLY drover.job_logs
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000001'),
     ('20261123000002'),
-    ('20261123000004');
+    ('20261123000004'),
+    ('20261123000005');

@@ -11,6 +11,7 @@
 
 #include "core/db/listener.hpp"
 #include "core/error.hpp"
+#include "core/store/worker_registry.hpp"
 #include "core/sweeps/lease_rescuer.hpp"
 #include "worker/job_output.hpp"
 #include "worker/job_runner.hpp"
@@ -68,7 +69,11 @@ WorkerOptions WorkerOptions::from(const Config& c) {
 class Worker::Impl {
 public:
     Impl(Worker& w)
-        : listener(w.options_.database_url, {"drover_jobs", "drover_cancel"}),
+        : listener(w.options_.database_url, {"drover_jobs", "drover_cancel"},
+                   [&w](db::Connection& conn) {
+                       WorkerRegistry(conn).register_listener(w.options_.worker_id, w.options_.queues,
+                                                              w.options_.concurrency);
+                   }),
           runner(w.kinds_, w.handlers_, w.options_.state_dir / "jobs", w.options_.concurrency,
                  [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }) {}
 
@@ -117,6 +122,7 @@ void Worker::listen_loop() {
     while (!listener_stop_) {
         auto wakeup = impl_->listener.wait(options_.poll_interval);
         bool ours = wakeup.reconnected;
+        std::set<std::string> woken;
         for (const auto& n : wakeup.notifications) {
             if (n.channel == "drover_cancel") {
                 std::lock_guard lock(mutex_);
@@ -125,12 +131,17 @@ void Worker::listen_loop() {
                 }
                 continue;
             }
-            ours = ours || std::find(options_.queues.begin(), options_.queues.end(), n.payload) != options_.queues.end();
+            bool targeted = n.channel != "drover_jobs";  // our own channel: chosen to take this work
+            bool queue_of_ours =
+                std::find(options_.queues.begin(), options_.queues.end(), n.payload) != options_.queues.end();
+            if (targeted && queue_of_ours) woken.insert(n.payload);
+            ours = ours || queue_of_ours;
         }
         if (ours) {
             {
                 std::lock_guard lock(mutex_);
                 notified_ = true;
+                woken_for_.insert(woken.begin(), woken.end());
             }
             wake_.notify_all();
         }
@@ -318,6 +329,7 @@ void Worker::coordinate() {
     for (;;) {
         bool poll_now = false;
         bool from_head = false;
+        std::vector<std::string> woken_for;  // queues an insert woke this worker (alone) for
         bool stopping = false;
         int free_slots = 0;
         {
@@ -336,6 +348,8 @@ void Worker::coordinate() {
             // New jobs may sort before where the last claims stopped.
             if (notified_) from_head = true;
             notified_ = false;
+            woken_for.assign(woken_for_.begin(), woken_for_.end());
+            woken_for_.clear();
             free_slots = options_.concurrency - static_cast<int>(running_.size());
             if (stopping && !stop_deadline) stop_deadline = Clock::now() + options_.shutdown_grace;
             if (stopping && running_.empty() && finished_.empty() && unrecorded_.empty() && impl_->output.empty()) break;
@@ -374,6 +388,13 @@ void Worker::coordinate() {
                 int claimed = claim(store, free_slots);
                 more_waiting = claimed == free_slots;
                 next_poll = Clock::now() + options_.poll_interval;
+                if (more_waiting && !woken_for.empty()) {
+                    // Chosen for new work and full: there may be more than we took.
+                    WorkerRegistry(*conn).pass_on_wakeup(woken_for);
+                }
+            } else if (!woken_for.empty()) {
+                // Chosen for new work while full or stopping.
+                WorkerRegistry(*conn).pass_on_wakeup(woken_for);
             }
             // What did not ride along with a claim.
             if (!unrecorded_.empty() || (output_due_ && !impl_->output.empty())) write_round(store, std::nullopt);
@@ -394,6 +415,12 @@ void Worker::coordinate() {
             std::unique_lock lock(mutex_);
             wake_.wait_for(lock, pause, [&] { return forced_; });
         }
+    }
+    try {
+        if (conn && !conn->broken()) WorkerRegistry(*conn).unregister(options_.worker_id);
+    } catch (const DbError& e) {
+        // The registration goes anyway once the LISTEN connection closes.
+        spdlog::debug("unregister: {}", e.what());
     }
 }
 

@@ -86,6 +86,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     bool notified_ = false;
+    std::set<std::string> woken_for_;  // guarded by mutex_: queues of targeted wake-ups not yet acted on
     bool output_arrived_ = false;
     bool stopping_ = false;
     bool forced_ = false;

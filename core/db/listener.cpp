@@ -12,8 +12,8 @@
 
 namespace drover::db {
 
-Listener::Listener(std::string url, std::vector<std::string> channels)
-    : url_(std::move(url)), channels_(std::move(channels)) {
+Listener::Listener(std::string url, std::vector<std::string> channels, OnConnect on_connect)
+    : url_(std::move(url)), channels_(std::move(channels)), on_connect_(std::move(on_connect)) {
     wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) throw Error("eventfd failed");
 }
@@ -34,6 +34,7 @@ bool Listener::ensure_connected() {
     for (const auto& channel : channels_) {
         conn->exec("LISTEN " + channel);
     }
+    if (on_connect_) on_connect_(*conn);
     conn_ = std::move(conn);
     backoff_ = std::chrono::milliseconds(100);
     return true;

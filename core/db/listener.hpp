@@ -3,6 +3,7 @@
 // still poll slowly, and after a reconnect they must assume they missed
 // notifications (wait() says so with `reconnected`).
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +20,11 @@ public:
         bool interrupted = false;   // interrupt() was called
     };
 
-    Listener(std::string url, std::vector<std::string> channels);
+    // Runs on every (re)connect, after the LISTENs: e.g. to LISTEN on a
+    // channel named after the new backend, or to register it somewhere.
+    using OnConnect = std::function<void(Connection&)>;
+
+    Listener(std::string url, std::vector<std::string> channels, OnConnect on_connect = {});
     ~Listener();
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
@@ -36,6 +41,7 @@ private:
 
     std::string url_;
     std::vector<std::string> channels_;
+    OnConnect on_connect_;
     std::unique_ptr<Connection> conn_;
     int wake_fd_ = -1;
     std::chrono::milliseconds backoff_{100};

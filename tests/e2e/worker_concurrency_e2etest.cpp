@@ -166,4 +166,33 @@ BOOST_AUTO_TEST_CASE(higher_priority_jobs_jump_a_flood_that_is_being_claimed) {
     stop_workers();
 }
 
+// Inserts wake one idle worker each (drover.notify_jobs_inserted), not all
+// of them; killed workers are passed over. The poll is a minute long, so a
+// job that starts at all was started by a wake-up.
+BOOST_AUTO_TEST_CASE(inserts_wake_only_the_idle_workers_they_need) {
+    for (int i = 0; i < 3; ++i) stack.start_worker({{"DROVER_POLL_INTERVAL_MS", "60000"}});
+    BOOST_REQUIRE(e2e::poll_until([&] { return e2e::scalar(conn, "SELECT count(*) FROM drover.workers") == 3; }, 20s));
+    auto listener = stack.database().connect();
+    listener.exec("LISTEN drover_jobs");
+
+    auto insert_one_by_one = [&](int n) {
+        for (int i = 0; i < n; ++i) {
+            conn.exec("INSERT INTO drover.jobs (kind) VALUES ('noop')");
+            std::this_thread::sleep_for(30ms);
+        }
+    };
+    insert_one_by_one(30);
+    wait_all_final(30, 20s);
+    listener.consume_input();
+    BOOST_TEST(listener.take_notifications().empty());  // nobody was told "to all"
+
+    for (int i = 0; i < 2; ++i) {
+        stack.workers()[i]->signal(SIGKILL);
+        stack.workers()[i]->wait_exit(10s);
+    }
+    insert_one_by_one(10);
+    wait_all_final(40, 20s);
+    BOOST_TEST(count("status = 'succeeded' AND attempt = 1") == 40);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

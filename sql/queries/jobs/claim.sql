@@ -46,5 +46,14 @@ WITH picked AS MATERIALIZED (
     FROM picked
     WHERE j.id = picked.id
     RETURNING j.id, j.kind, j.queue, j.args, j.attempt, j.max_attempts, j.timeout_s, j.priority, j.run_at
+), idle AS (
+    -- The slots this claim left empty. A worker with idle slots claims again
+    -- when an insert wakes it (drover.notify_jobs_inserted reads this) or at
+    -- its poll; one that filled every slot claims again by itself as soon as
+    -- a slot frees. Written only when it changes, so a worker that keeps
+    -- filling its slots writes nothing here.
+    UPDATE drover.workers
+    SET idle_slots = $3 - (SELECT count(*) FROM claimed)
+    WHERE worker_id = $1 AND idle_slots <> $3 - (SELECT count(*) FROM claimed)
 )
 SELECT * FROM claimed ORDER BY -priority::integer, run_at, id;
