@@ -233,18 +233,26 @@ int Worker::claim(JobStore& store, int free_slots) {
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
         int want = free_slots - claimed;
-        std::vector<ClaimedJob> jobs;
-        if (limited_queues_.contains(queue)) {
+        // Limited kinds first: their limits bound what they take, and after
+        // the rest they would starve behind a flood of other kinds.
+        auto jobs = claim_limited_kinds(store, queue, want);
+        want -= static_cast<int>(jobs.size());
+        std::vector<ClaimedJob> more;
+        if (want == 0) {
+            // Every free slot went to limited kinds.
+        } else if (limited_queues_.contains(queue)) {
             // Only limited queues pay for the lock and the count.
-            jobs = store.claim_limited(options_.worker_id, queue, want, options_.lease_s);
+            more = store.claim_limited(options_.worker_id, queue, want, options_.lease_s, limited_kinds_);
         } else if (!unrecorded_.empty()) {
             // Results ride along with the claim: one round trip, one commit.
-            auto both = store.complete_and_claim(options_.worker_id, unrecorded_, queue, want, options_.lease_s);
+            auto both = store.complete_and_claim(options_.worker_id, unrecorded_, queue, want, options_.lease_s,
+                                                 limited_kinds_);
             recorded(both.recorded.size());
-            jobs = std::move(both.claimed);
+            more = std::move(both.claimed);
         } else {
-            jobs = store.claim(options_.worker_id, queue, want, options_.lease_s);
+            more = store.claim(options_.worker_id, queue, want, options_.lease_s, std::nullopt, limited_kinds_);
         }
+        jobs.insert(jobs.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
         for (auto& job : jobs) {
             auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
             ++claimed;
@@ -263,11 +271,25 @@ int Worker::claim(JobStore& store, int free_slots) {
     return claimed;
 }
 
+std::vector<ClaimedJob> Worker::claim_limited_kinds(JobStore& store, const std::string& queue, int want) {
+    std::vector<ClaimedJob> out;
+    if (limited_kinds_.empty() || want == 0) return out;
+    // The look without locks first: a kind with nothing due, or full, costs no locked transaction.
+    for (const auto& kind : store.limited_kinds_due(queue, limited_kinds_)) {
+        int left = want - static_cast<int>(out.size());
+        if (left == 0) break;
+        auto jobs = store.claim_kind(options_.worker_id, kind, queue, left, options_.lease_s);
+        out.insert(out.end(), std::make_move_iterator(jobs.begin()), std::make_move_iterator(jobs.end()));
+    }
+    return out;
+}
+
 void Worker::run() {
-    if (!kinds_.queue_limits().empty()) {
+    if (!kinds_.queue_limits().empty() || !kinds_.kind_limits().empty()) {
         db::Connection conn(options_.database_url, "drover-worker");
         JobStore store(conn);
         for (const auto& [queue, concurrency] : kinds_.queue_limits()) store.set_queue_limit(queue, concurrency);
+        for (const auto& [kind, concurrency] : kinds_.kind_limits()) store.set_kind_limit(kind, concurrency);
     }
     impl_->listen_thread = std::thread([this] { listen_loop(); });
     coordinate();
@@ -352,6 +374,7 @@ void Worker::coordinate() {
                 if (now >= next_limits_refresh) {
                     auto limited = store.limited_queues();
                     limited_queues_ = std::set<std::string>(limited.begin(), limited.end());
+                    limited_kinds_ = store.limited_kinds();
                     next_limits_refresh = now + options_.poll_interval;
                 }
                 int claimed = claim(store, free_slots);

@@ -4,7 +4,8 @@
 //  - Wakes on a NOTIFY for one of its queues, on a finished attempt, on the
 //    heartbeat, and on a slow poll (NOTIFY is only a hint).
 //  - Claims at most its free slots, one statement per queue, rotating the
-//    queue it starts with.
+//    queue it starts with; kinds with a concurrency limit one locked
+//    transaction each, before the rest.
 //  - Records finished attempts in batches (jobs/complete_many), keeping them
 //    until the database has them: a dropped connection loses no completion.
 //  - Writes its jobs' log lines and progress in batches (at most every 200 ms),
@@ -73,6 +74,7 @@ private:
     void flush_outcomes(JobStore& store);
     void heartbeat(JobStore& store);
     int claim(JobStore& store, int free_slots);
+    std::vector<ClaimedJob> claim_limited_kinds(JobStore& store, const std::string& queue, int want);
     void stop_running_jobs(StopReason reason);
 
     WorkerOptions options_;
@@ -91,6 +93,7 @@ private:
     std::vector<Outcome> unrecorded_;  // coordinator only: outcomes not yet in the database
     std::size_t next_queue_ = 0;
     std::set<std::string> limited_queues_;  // coordinator only; refreshed every poll
+    std::vector<std::string> limited_kinds_;  // coordinator only; refreshed with limited_queues_
     std::atomic<bool> listener_stop_{false};
     class Impl;
     std::unique_ptr<Impl> impl_;
