@@ -169,6 +169,9 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
     {
         std::lock_guard lock(mutex_);
         finished_.push_back(std::move(outcome));
+        // Its room under a limit is free: claim now rather than at the next poll.
+        limited_finished_ =
+            limited_finished_ || kinds_.kind_limits().contains(job.kind) || kinds_.queue_limits().contains(job.queue);
         running_.erase(job.id);
     }
     wake_.notify_all();
@@ -337,7 +340,8 @@ void Worker::coordinate() {
             output_arrived_ = false;
             have_outcomes = !finished_.empty() || !unrecorded_.empty();
             stopping = stopping_;
-            poll_now = notified_ || (more_waiting && !finished_.empty());
+            poll_now = notified_ || (more_waiting && !finished_.empty()) || limited_finished_;
+            limited_finished_ = false;
             notified_ = false;
             free_slots = options_.concurrency - static_cast<int>(running_.size());
             if (stopping && !stop_deadline) stop_deadline = Clock::now() + options_.shutdown_grace;

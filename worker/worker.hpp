@@ -85,6 +85,7 @@ private:
     std::condition_variable wake_;
     bool notified_ = false;
     bool output_arrived_ = false;
+    bool limited_finished_ = false;  // a job under a kind or queue limit ended
     bool stopping_ = false;
     bool forced_ = false;
     std::vector<Outcome> finished_;                                // guarded by mutex_

@@ -1,6 +1,7 @@
 // A kind's "concurrency" from the kinds file, held by real worker processes:
 // two workers never run more jobs of the limited kind than its limit, while
-// other kinds of the same queue run beside them unhindered.
+// other kinds of the same queue run beside them unhindered, and room freed by
+// a finished job is taken at once, not at the next poll.
 #include <boost/test/unit_test.hpp>
 #include <set>
 
@@ -77,6 +78,20 @@ BOOST_AUTO_TEST_CASE(a_kind_limit_holds_across_two_worker_processes) {
     // The limit is the kind's, not the queue's: the other kind ran beside it.
     BOOST_TEST(most_free > 2);
     BOOST_TEST(owners.size() == 2u, "both workers should have run some of the limited jobs");
+}
+
+BOOST_AUTO_TEST_CASE(room_freed_by_a_finished_job_is_taken_before_the_next_poll) {
+    // A poll far longer than the test: only the worker's own wake-ups can claim.
+    stack.start_worker({{"DROVER_CONCURRENCY", "4"}, {"DROVER_POLL_INTERVAL_MS", "60000"}});
+    wait_limit_written();
+    auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 8; ++i) submit(R"({"kind": "limited"})");
+    // 8 jobs of 0.3 s, 2 at a time: about 1.2 s when each ending frees a slot at once.
+    bool all = e2e::poll_until([&] { return count("status = 'succeeded'") == 8; }, 15s);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    BOOST_REQUIRE_MESSAGE(all, "only " << count("status = 'succeeded'") << " of 8 succeeded in 15 s");
+    BOOST_TEST(took < 8s, "took " << took.count() << " ms");
+    BOOST_TEST(count("status = 'succeeded' AND attempt = 1") == 8);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
