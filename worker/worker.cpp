@@ -235,56 +235,56 @@ int Worker::claim(JobStore& store, int free_slots) {
     int claimed = 0;
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
-        int want = free_slots - claimed;
         // Limited kinds first: their limits bound what they take, and after
         // the rest they would starve behind a flood of other kinds.
-        auto jobs = claim_limited_kinds(store, queue, want);
-        want -= static_cast<int>(jobs.size());
-        std::vector<ClaimedJob> more;
-        if (want == 0) {
-            // Every free slot went to limited kinds.
-        } else if (limited_queues_.contains(queue)) {
+        claimed += claim_limited_kinds(store, queue, free_slots - claimed);
+        int want = free_slots - claimed;
+        if (want == 0) break;
+        std::vector<ClaimedJob> jobs;
+        if (limited_queues_.contains(queue)) {
             // Only limited queues pay for the lock and the count.
-            more = store.claim_limited(options_.worker_id, queue, want, options_.lease_s, limited_kinds_);
+            jobs = store.claim_limited(options_.worker_id, queue, want, options_.lease_s, limited_kinds_);
         } else if (!unrecorded_.empty()) {
             // Results ride along with the claim: one round trip, one commit.
             auto both = store.complete_and_claim(options_.worker_id, unrecorded_, queue, want, options_.lease_s,
                                                  limited_kinds_);
             recorded(both.recorded.size());
-            more = std::move(both.claimed);
+            jobs = std::move(both.claimed);
         } else {
-            more = store.claim(options_.worker_id, queue, want, options_.lease_s, std::nullopt, limited_kinds_);
+            jobs = store.claim(options_.worker_id, queue, want, options_.lease_s, std::nullopt, limited_kinds_);
         }
-        jobs.insert(jobs.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-        for (auto& job : jobs) {
-            auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
-            ++claimed;
-            if (impl_->runner.is_instant(control->job().kind)) {
-                on_attempt_done(control, impl_->runner.run_now(*control));
-                continue;
-            }
-            {
-                std::lock_guard lock(mutex_);
-                running_.emplace(control->job().id, control);
-            }
-            impl_->runner.submit(std::move(control));
-        }
+        claimed += start(std::move(jobs));
     }
     next_queue_ = (next_queue_ + 1) % options_.queues.size();
     return claimed;
 }
 
-std::vector<ClaimedJob> Worker::claim_limited_kinds(JobStore& store, const std::string& queue, int want) {
-    std::vector<ClaimedJob> out;
-    if (limited_kinds_.empty() || want == 0) return out;
+int Worker::claim_limited_kinds(JobStore& store, const std::string& queue, int want) {
+    if (limited_kinds_.empty() || want == 0) return 0;
+    int claimed = 0;
     // The look without locks first: a kind with nothing due, or full, costs no locked transaction.
     for (const auto& kind : store.limited_kinds_due(queue, limited_kinds_)) {
-        int left = want - static_cast<int>(out.size());
-        if (left == 0) break;
-        auto jobs = store.claim_kind(options_.worker_id, kind, queue, left, options_.lease_s);
-        out.insert(out.end(), std::make_move_iterator(jobs.begin()), std::make_move_iterator(jobs.end()));
+        if (claimed == want) break;
+        // Started before the next claim, so that a failing claim loses none of these.
+        claimed += start(store.claim_kind(options_.worker_id, kind, queue, want - claimed, options_.lease_s));
     }
-    return out;
+    return claimed;
+}
+
+int Worker::start(std::vector<ClaimedJob> jobs) {
+    for (auto& job : jobs) {
+        auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
+        if (impl_->runner.is_instant(control->job().kind)) {
+            on_attempt_done(control, impl_->runner.run_now(*control));
+            continue;
+        }
+        {
+            std::lock_guard lock(mutex_);
+            running_.emplace(control->job().id, control);
+        }
+        impl_->runner.submit(std::move(control));
+    }
+    return static_cast<int>(jobs.size());
 }
 
 void Worker::run() {

@@ -74,7 +74,8 @@ private:
     void flush_outcomes(JobStore& store);
     void heartbeat(JobStore& store);
     int claim(JobStore& store, int free_slots);
-    std::vector<ClaimedJob> claim_limited_kinds(JobStore& store, const std::string& queue, int want);
+    int claim_limited_kinds(JobStore& store, const std::string& queue, int want);
+    int start(std::vector<ClaimedJob> jobs);  // runs what a claim returned; returns how many
     void stop_running_jobs(StopReason reason);
 
     WorkerOptions options_;
