@@ -34,7 +34,8 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
     };
     if (!v.IsObject()) throw fail("must be an object");
     static const std::set<std::string> known = {"command", "env", "timeout_s", "max_attempts", "queue",
-                                                "permanent_exit_codes", "backoff", "in_process"};
+                                                "permanent_exit_codes", "backoff", "in_process",
+                                                "concurrency"};
     for (auto& m : v.GetObject()) {
         if (!known.contains(m.name.GetString())) throw fail(std::string("unknown field '") + m.name.GetString() + "'");
     }
@@ -79,6 +80,12 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
             throw fail("'queue' must be 1-64 characters of A-Z a-z 0-9 _ . : -");
         }
         k.queue = v["queue"].GetString();
+    }
+    if (v.HasMember("concurrency")) {
+        if (!v["concurrency"].IsInt() || v["concurrency"].GetInt() < 1) {
+            throw fail("'concurrency' must be a positive integer (jobs of this kind running at once, on all workers)");
+        }
+        k.concurrency = v["concurrency"].GetInt();
     }
     if (v.HasMember("permanent_exit_codes")) {
         if (!v["permanent_exit_codes"].IsArray()) throw fail("'permanent_exit_codes' must be an array of integers");
@@ -162,7 +169,9 @@ KindRegistry KindRegistry::parse(std::string_view json_text, const std::string& 
             throw ConfigError(source + ": kind name '" + name + "' must be 1-128 characters of A-Z a-z 0-9 _ . : -");
         }
         if (r.kinds_.contains(name)) throw ConfigError(source + ": kind '" + name + "' is built in; pick another name");
-        r.kinds_.emplace(name, parse_command_kind(source, name, m.value));
+        auto kind = parse_command_kind(source, name, m.value);
+        if (kind.concurrency) r.kind_limits_[name] = *kind.concurrency;
+        r.kinds_.emplace(name, std::move(kind));
     }
     return r;
 }

@@ -36,6 +36,7 @@ struct Kind {
     std::string queue = "default";                // default queue
     std::vector<int> permanent_exit_codes;        // exit codes that mean "the input is bad: do not retry"
     std::optional<Backoff> backoff;               // none: attempt^4 + 1 s (jobs/complete_many.sql)
+    std::optional<int> concurrency;               // most jobs of this kind running at once, on all workers
 };
 
 class KindRegistry {
@@ -49,6 +50,8 @@ public:
     const Kind* find(std::string_view name) const;
     // Queue concurrency limits the file declares ("queues": {"q": {"concurrency": N}}).
     const std::map<std::string, int>& queue_limits() const { return queue_limits_; }
+    // Kind concurrency limits the file declares ("concurrency" of a kind).
+    const std::map<std::string, int>& kind_limits() const { return kind_limits_; }
     // Throws InputError(invalid) when a built-in kind's arguments are wrong;
     // command kinds take any object.
     void validate_args(const Kind& kind, const rapidjson::Value& args) const;
@@ -56,6 +59,7 @@ public:
 private:
     std::map<std::string, Kind, std::less<>> kinds_;
     std::map<std::string, int> queue_limits_;
+    std::map<std::string, int> kind_limits_;
 };
 
 }  // namespace drover

@@ -221,6 +221,17 @@ ALTER TABLE drover.jobs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: kind_limits; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.kind_limits (
+    kind text NOT NULL,
+    concurrency integer NOT NULL,
+    CONSTRAINT kind_limits_concurrency_check CHECK ((concurrency >= 0))
+);
+
+
+--
 -- Name: queue_limits; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -271,6 +282,14 @@ ALTER TABLE ONLY drover.jobs
 
 
 --
+-- Name: kind_limits kind_limits_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.kind_limits
+    ADD CONSTRAINT kind_limits_pkey PRIMARY KEY (kind);
+
+
+--
 -- Name: queue_limits queue_limits_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -306,6 +325,13 @@ CREATE INDEX job_logs_by_job ON drover.job_logs USING btree (job_id, id);
 --
 
 CREATE INDEX jobs_claimable ON drover.jobs USING btree (queue, ((- (priority)::integer)), run_at, id) WHERE (status = 'pending'::drover.job_status);
+
+
+--
+-- Name: jobs_claimable_by_kind; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_claimable_by_kind ON drover.jobs USING btree (kind, queue, priority DESC, run_at, id) WHERE (status = 'pending'::drover.job_status);
 
 
 --
@@ -365,5 +391,6 @@ ALTER TABLE ONLY drover.job_logs
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000001'),
     ('20261123000002'),
+    ('20261123000003'),
     ('20261123000004'),
     ('20261123000005');

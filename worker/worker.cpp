@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <iterator>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -181,6 +180,9 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
     {
         std::lock_guard lock(mutex_);
         finished_.push_back(std::move(outcome));
+        // Its room under a limit is free: claim now rather than at the next poll.
+        limited_finished_ =
+            limited_finished_ || kinds_.kind_limits().contains(job.kind) || kinds_.queue_limits().contains(job.queue);
         running_.erase(job.id);
     }
     wake_.notify_all();
@@ -242,65 +244,85 @@ void Worker::heartbeat(JobStore& store) {
     }
 }
 
-std::vector<ClaimedJob> Worker::claim_from(JobStore& store, const std::string& queue, int want) {
+Worker::QueueClaim Worker::claim_from(JobStore& store, const std::string& queue, int want) {
     // Bounds how long a job that sorts before a queue's position (a retried
     // job of higher priority coming due, a row another claimer let go) can wait.
     constexpr auto from_head_every = std::chrono::milliseconds(500);
     if (limited_queues_.contains(queue)) {
         // Only limited queues pay for the lock and the count; always from the
         // head (the limit keeps those claims small).
-        return store.claim_limited(options_.worker_id, queue, want, options_.lease_s);
+        return {store.claim_limited(options_.worker_id, queue, want, options_.lease_s, limited_kinds_), false};
     }
     auto& scan = scans_[queue];
     auto now = Clock::now();
     if (now >= scan.next_from_head) scan.after.reset();
     if (!scan.after) scan.next_from_head = now + from_head_every;
+    QueueClaim out{{}, scan.after.has_value()};
     // Output and results ride along with the claim: one round trip, one commit.
-    auto jobs = write_round(store, JobStore::ClaimRequest{queue, want, options_.lease_s, scan.after}).claimed;
-    if (scan.after && static_cast<int>(jobs.size()) < want) {
-        // Short from the position: what is left may sort before it.
-        auto more = store.claim(options_.worker_id, queue, want - static_cast<int>(jobs.size()), options_.lease_s);
-        scan.next_from_head = Clock::now() + from_head_every;
-        scan.after.reset();
-        if (!more.empty()) scan.after = ClaimPosition::of(more.back());
-        std::move(more.begin(), more.end(), std::back_inserter(jobs));
-    } else if (!jobs.empty()) {
-        scan.after = ClaimPosition::of(jobs.back());
-    }
-    return jobs;
-}
-
-void Worker::dispatch(ClaimedJob job) {
-    auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
-    if (impl_->runner.is_instant(control->job().kind)) {
-        on_attempt_done(control, impl_->runner.run_now(*control));
-        return;
-    }
-    {
-        std::lock_guard lock(mutex_);
-        running_.emplace(control->job().id, control);
-    }
-    impl_->runner.submit(std::move(control));
+    out.jobs = write_round(store, JobStore::ClaimRequest{queue, want, options_.lease_s, scan.after, limited_kinds_})
+                   .claimed;
+    if (!out.jobs.empty()) scan.after = ClaimPosition::of(out.jobs.back());
+    return out;
 }
 
 int Worker::claim(JobStore& store, int free_slots) {
     int claimed = 0;
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
-        for (auto& job : claim_from(store, queue, free_slots - claimed)) {
-            ++claimed;
-            dispatch(std::move(job));
+        // Limited kinds first: their limits bound what they take, and after
+        // the rest they would starve behind a flood of other kinds.
+        claimed += claim_limited_kinds(store, queue, free_slots - claimed);
+        int want = free_slots - claimed;
+        if (want == 0) break;
+        // Each claim's jobs start before the next claim, so that a failing
+        // claim loses none of them.
+        auto first = claim_from(store, queue, want);
+        int got = start(std::move(first.jobs));
+        if (first.from_position && got < want) {
+            // Short from the position: what is left may sort before it.
+            scans_[queue].after.reset();
+            got += start(claim_from(store, queue, want - got).jobs);
         }
+        claimed += got;
     }
     next_queue_ = (next_queue_ + 1) % options_.queues.size();
     return claimed;
 }
 
+int Worker::claim_limited_kinds(JobStore& store, const std::string& queue, int want) {
+    if (limited_kinds_.empty() || want == 0) return 0;
+    int claimed = 0;
+    // The look without locks first: a kind with nothing due, or full, costs no locked transaction.
+    for (const auto& kind : store.limited_kinds_due(queue, limited_kinds_)) {
+        if (claimed == want) break;
+        // Started before the next claim, so that a failing claim loses none of these.
+        claimed += start(store.claim_kind(options_.worker_id, kind, queue, want - claimed, options_.lease_s));
+    }
+    return claimed;
+}
+
+int Worker::start(std::vector<ClaimedJob> jobs) {
+    for (auto& job : jobs) {
+        auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
+        if (impl_->runner.is_instant(control->job().kind)) {
+            on_attempt_done(control, impl_->runner.run_now(*control));
+            continue;
+        }
+        {
+            std::lock_guard lock(mutex_);
+            running_.emplace(control->job().id, control);
+        }
+        impl_->runner.submit(std::move(control));
+    }
+    return static_cast<int>(jobs.size());
+}
+
 void Worker::run() {
-    if (!kinds_.queue_limits().empty()) {
+    if (!kinds_.queue_limits().empty() || !kinds_.kind_limits().empty()) {
         db::Connection conn(options_.database_url, "drover-worker");
         JobStore store(conn);
         for (const auto& [queue, concurrency] : kinds_.queue_limits()) store.set_queue_limit(queue, concurrency);
+        for (const auto& [kind, concurrency] : kinds_.kind_limits()) store.set_kind_limit(kind, concurrency);
     }
     impl_->listen_thread = std::thread([this] { listen_loop(); });
     coordinate();
@@ -344,7 +366,8 @@ void Worker::coordinate() {
             });
             output_arrived_ = false;
             stopping = stopping_;
-            poll_now = notified_ || (more_waiting && !finished_.empty());
+            poll_now = notified_ || (more_waiting && !finished_.empty()) || limited_finished_;
+            limited_finished_ = false;
             // New jobs may sort before where the last claims stopped.
             if (notified_) from_head = true;
             notified_ = false;
@@ -383,6 +406,7 @@ void Worker::coordinate() {
                 if (now >= next_limits_refresh) {
                     auto limited = store.limited_queues();
                     limited_queues_ = std::set<std::string>(limited.begin(), limited.end());
+                    limited_kinds_ = store.limited_kinds();
                     next_limits_refresh = now + options_.poll_interval;
                 }
                 int claimed = claim(store, free_slots);

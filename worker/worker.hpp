@@ -4,9 +4,9 @@
 //  - Wakes on a NOTIFY for one of its queues, on a finished attempt, on the
 //    heartbeat, and on a slow poll (NOTIFY is only a hint).
 //  - Claims at most its free slots, one statement per queue, rotating the
-//    queue it starts with; in each queue it starts where its last claim
-//    stopped, and from the head after a NOTIFY, on a short claim and every
-//    500 ms.
+//    queue it starts with: kinds with a concurrency limit first, one locked
+//    transaction each; then the rest of the queue from where its last claim
+//    stopped (from the head after a NOTIFY, on a short claim and every 500 ms).
 //  - Records finished attempts in batches (jobs/complete_many), keeping them
 //    until the database has them: a dropped connection loses no completion.
 //  - Writes its jobs' log lines and progress in batches (at most every 200 ms),
@@ -75,8 +75,14 @@ private:
     JobStore::RoundResult write_round(JobStore& store, const std::optional<JobStore::ClaimRequest>& claim);
     void heartbeat(JobStore& store);
     int claim(JobStore& store, int free_slots);
-    std::vector<ClaimedJob> claim_from(JobStore& store, const std::string& queue, int want);
-    void dispatch(ClaimedJob job);
+    // One claim statement in one queue, from the queue's position when it has one.
+    struct QueueClaim {
+        std::vector<ClaimedJob> jobs;
+        bool from_position = false;
+    };
+    QueueClaim claim_from(JobStore& store, const std::string& queue, int want);
+    int claim_limited_kinds(JobStore& store, const std::string& queue, int want);
+    int start(std::vector<ClaimedJob> jobs);  // runs what a claim returned; returns how many
     void stop_running_jobs(StopReason reason);
 
     WorkerOptions options_;
@@ -88,6 +94,7 @@ private:
     bool notified_ = false;
     std::set<std::string> woken_for_;  // guarded by mutex_: queues of targeted wake-ups not yet acted on
     bool output_arrived_ = false;
+    bool limited_finished_ = false;  // a job under a kind or queue limit ended
     bool stopping_ = false;
     bool forced_ = false;
     std::vector<Outcome> finished_;                                // guarded by mutex_
@@ -108,6 +115,7 @@ private:
     };
     std::map<std::string, QueueScan> scans_;  // coordinator only
     std::set<std::string> limited_queues_;  // coordinator only; refreshed every poll
+    std::vector<std::string> limited_kinds_;  // coordinator only; refreshed with limited_queues_
     std::atomic<bool> listener_stop_{false};
     class Impl;
     std::unique_ptr<Impl> impl_;

@@ -24,11 +24,34 @@ const char* outcome_name(Outcome::Type t) {
     return "failed";
 }
 
+// $1-$5 of jobs/claim and jobs/claim_kind.
+db::Params claim_base_params(const std::string& owner, const std::string& queue, int limit, int lease_s,
+                             const std::optional<std::string>& now) {
+    return db::Params().add(owner).add(queue).add(limit).add(lease_s).add(now);
+}
+
 db::Params claim_params(const std::string& owner, const std::string& queue, int limit, int lease_s,
-                        const std::optional<std::string>& now, const std::optional<ClaimPosition>& after) {
-    auto p = db::Params().add(owner).add(queue).add(limit).add(lease_s).add(now);
-    if (!after) return p.null().null().null();
-    return p.add(after->priority).add(after->run_at).add(after->id);
+                        const std::optional<std::string>& now, const std::optional<ClaimPosition>& after,
+                        const std::vector<std::string>& skip_kinds) {
+    auto p = claim_base_params(owner, queue, limit, lease_s, now);
+    if (after) {
+        p.add(after->priority).add(after->run_at).add(after->id);
+    } else {
+        p.null().null().null();
+    }
+    return p.add(skip_kinds);
+}
+
+// Room left under a limit row (none: unlimited) with `running` jobs counted.
+int room(const db::Result& limit_row, const db::Result& running, int wanted) {
+    if (limit_row.empty()) return wanted;
+    return static_cast<int>(std::clamp<std::int64_t>(limit_row.int64(0, 0) - running.int64(0, 0), 0, wanted));
+}
+
+std::vector<std::string> texts(const db::Result& r) {
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
+    return out;
 }
 
 std::vector<ClaimedJob> claimed_jobs(const db::Result& r) {
@@ -114,14 +137,15 @@ std::optional<Job> JobStore::get(std::int64_t id, const std::string& app) {
 
 std::vector<ClaimedJob> JobStore::claim(const std::string& owner, const std::string& queue, int limit, int lease_s,
                                         const std::optional<std::string>& now,
-                                        const std::optional<ClaimPosition>& after) {
-    auto results = conn_.pipeline(
-        {{"session/async_commit", {}}, {"jobs/claim", claim_params(owner, queue, limit, lease_s, now, after)}});
+                                        const std::optional<ClaimPosition>& after,
+                                        const std::vector<std::string>& skip_kinds) {
+    auto results = conn_.pipeline({{"session/async_commit", {}},
+                                   {"jobs/claim", claim_params(owner, queue, limit, lease_s, now, after, skip_kinds)}});
     return claimed_jobs(results[1]);
 }
 
 std::vector<ClaimedJob> JobStore::claim_limited(const std::string& owner, const std::string& queue, int limit,
-                                                int lease_s) {
+                                                int lease_s, const std::vector<std::string>& skip_kinds) {
     return db::in_transaction(conn_, [&] {
         auto locked = conn_.query("jobs/lock_queue_limit", db::Params().add(queue));
         if (!locked.empty()) {
@@ -129,7 +153,7 @@ std::vector<ClaimedJob> JobStore::claim_limited(const std::string& owner, const 
             limit = static_cast<int>(std::min<std::int64_t>(limit, std::max<std::int64_t>(0, locked.int64(0, 0) - running)));
         }
         if (limit == 0) return std::vector<ClaimedJob>{};
-        return claim(owner, queue, limit, lease_s);
+        return claim(owner, queue, limit, lease_s, std::nullopt, std::nullopt, skip_kinds);
     });
 }
 
@@ -142,6 +166,37 @@ std::vector<std::string> JobStore::limited_queues() {
 
 void JobStore::set_queue_limit(const std::string& queue, int concurrency) {
     conn_.query("jobs/set_queue_limit", db::Params().add(queue).add(concurrency));
+}
+
+std::vector<ClaimedJob> JobStore::claim_kind(const std::string& owner, const std::string& kind,
+                                             const std::string& queue, int limit, int lease_s) {
+    return db::in_transaction(conn_, [&] {
+        // The kind's row, then the queue's: one order for every claim, so
+        // none can deadlock. The server runs a pipeline in order, so the
+        // counts still come after both locks (see jobs/lock_queue_limit).
+        auto r = conn_.pipeline({{"jobs/lock_kind_limit", db::Params().add(kind)},
+                                 {"jobs/lock_queue_limit", db::Params().add(queue)},
+                                 {"jobs/kind_running", db::Params().add(kind)},
+                                 {"jobs/queue_running", db::Params().add(queue)}});
+        limit = room(r[1], r[3], room(r[0], r[2], limit));
+        if (limit == 0) return std::vector<ClaimedJob>{};
+        auto claimed =
+            conn_.pipeline({{"session/async_commit", {}},
+                            {"jobs/claim_kind", claim_base_params(owner, queue, limit, lease_s, std::nullopt).add(kind)}});
+        return claimed_jobs(claimed[1]);
+    });
+}
+
+std::vector<std::string> JobStore::limited_kinds() {
+    return texts(conn_.query("jobs/limited_kinds"));
+}
+
+std::vector<std::string> JobStore::limited_kinds_due(const std::string& queue, const std::vector<std::string>& kinds) {
+    return texts(conn_.query("jobs/limited_kinds_due", db::Params().add(queue).add(kinds)));
+}
+
+void JobStore::set_kind_limit(const std::string& kind, int concurrency) {
+    conn_.query("jobs/set_kind_limit", db::Params().add(kind).add(concurrency));
 }
 
 std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
@@ -163,7 +218,8 @@ JobStore::RoundResult JobStore::write_round(const std::string& owner, const Roun
         if (queries.empty()) queries.push_back({"session/async_commit", {}});
         claim_at = queries.size();
         queries.push_back(
-            {"jobs/claim", claim_params(owner, claim->queue, claim->limit, claim->lease_s, std::nullopt, claim->after)});
+            {"jobs/claim", claim_params(owner, claim->queue, claim->limit, claim->lease_s, std::nullopt,
+                                                     claim->after, claim->skip_kinds)});
     }
     RoundResult out;
     if (queries.empty()) return out;

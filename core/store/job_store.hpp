@@ -83,16 +83,28 @@ public:
 
     // Jobs come back in claim order. `after`: start after this position
     // rather than at the head of the queue. `now` (RFC 3339) replaces the
-    // database clock, for tests that move time.
+    // database clock, for tests that move time. Jobs of `skip_kinds` (the
+    // limited kinds) are left to claim_kind().
     std::vector<ClaimedJob> claim(const std::string& owner, const std::string& queue, int limit, int lease_s,
                                   const std::optional<std::string>& now = std::nullopt,
-                                  const std::optional<ClaimPosition>& after = std::nullopt);
+                                  const std::optional<ClaimPosition>& after = std::nullopt,
+                                  const std::vector<std::string>& skip_kinds = {});
     // Like claim(), for a queue that may have a concurrency limit shared by
     // all workers: locks the limit, counts what runs, claims at most the room
     // left. Opens its own transaction.
-    std::vector<ClaimedJob> claim_limited(const std::string& owner, const std::string& queue, int limit, int lease_s);
+    std::vector<ClaimedJob> claim_limited(const std::string& owner, const std::string& queue, int limit, int lease_s,
+                                          const std::vector<std::string>& skip_kinds = {});
     std::vector<std::string> limited_queues();
     void set_queue_limit(const std::string& queue, int concurrency);
+    // Claims jobs of one kind in one queue under the kind's concurrency limit
+    // and the queue's, both shared by all workers: locks both, counts what
+    // runs, claims at most the room left. Opens its own transaction.
+    std::vector<ClaimedJob> claim_kind(const std::string& owner, const std::string& kind, const std::string& queue,
+                                       int limit, int lease_s);
+    std::vector<std::string> limited_kinds();
+    // Which of `kinds` have a due job in `queue` and seem to have room (a hint, read without locks).
+    std::vector<std::string> limited_kinds_due(const std::string& queue, const std::vector<std::string>& kinds);
+    void set_kind_limit(const std::string& kind, int concurrency);
 
     // Returns the ids recorded; the others were no longer running under this owner's lease.
     std::vector<std::int64_t> complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
@@ -108,6 +120,7 @@ public:
         int limit = 0;
         int lease_s = 30;
         std::optional<ClaimPosition> after;
+        std::vector<std::string> skip_kinds;  // limited kinds, left to claim_kind()
     };
     struct Round {
         std::vector<LogLine> logs;

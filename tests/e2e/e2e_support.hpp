@@ -243,7 +243,7 @@ private:
 };
 
 // One command kind of a kinds file: `script` runs as /bin/sh -c script.
-// CommandKind("name", "script").max_attempts(1).env("K", "V")…
+// CommandKind("name", "script").attempts(1).with_env("K", "V").at_most(2)…
 struct CommandKind {
     CommandKind(std::string kind_name, std::string kind_script)
         : name(std::move(kind_name)), script(std::move(kind_script)) {}
@@ -267,6 +267,11 @@ struct CommandKind {
         queue = std::move(q);
         return *this;
     }
+    // The kind's "concurrency": at most n running at once, across workers.
+    CommandKind& at_most(int n) {
+        concurrency = n;
+        return *this;
+    }
 
     std::string name;
     std::string script;
@@ -275,6 +280,7 @@ struct CommandKind {
     std::vector<int> permanent_exit_codes;
     std::map<std::string, std::string> env;
     std::string queue;
+    std::optional<int> concurrency;
 };
 
 // The text of a kinds file declaring `kinds` (JSON-escaped properly).
@@ -319,6 +325,10 @@ inline std::string kinds_file(const std::vector<CommandKind>& kinds) {
         if (!k.queue.empty()) {
             w.Key("queue");
             w.String(k.queue.c_str());
+        }
+        if (k.concurrency) {
+            w.Key("concurrency");
+            w.Int(*k.concurrency);
         }
         w.EndObject();
     }

@@ -210,6 +210,8 @@ BOOST_AUTO_TEST_CASE(malformed_kinds_file_stops_the_worker_with_a_message_naming
         {"bad queue", R"({"kinds": {"report": {"command": ["/bin/true"], "queue": "a b"}}})", "'queue'"},
         {"bad exit code", R"({"kinds": {"report": {"command": ["/bin/true"], "permanent_exit_codes": [256]}}})",
          "'permanent_exit_codes'"},
+        {"zero concurrency", R"({"kinds": {"report": {"command": ["/bin/true"], "concurrency": 0}}})",
+         "kind 'report': 'concurrency'"},
         {"bad kind name", R"({"kinds": {"my report": {"command": ["/bin/true"]}}})", "'my report'"},
         {"built-in name", R"({"kinds": {"sleep": {"command": ["/bin/true"]}}})", "built in"},
     };

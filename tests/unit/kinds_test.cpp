@@ -83,6 +83,27 @@ BOOST_AUTO_TEST_CASE(reads_queue_limits) {
     BOOST_TEST(refusal(R"({"kinds": {}, "queues": {"media": {"limit": 1}}})").find("queue 'media'") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(reads_kind_concurrency_limits) {
+    auto r = KindRegistry::parse(R"({"kinds": {
+        "render": {"command": ["x"], "concurrency": 3},
+        "resize": {"in_process": true, "concurrency": 1},
+        "free": {"command": ["x"]}}})");
+    BOOST_TEST(r.find("render")->concurrency.value() == 3);
+    BOOST_TEST(r.find("resize")->concurrency.value() == 1);
+    BOOST_TEST(!r.find("free")->concurrency.has_value());
+    BOOST_TEST((r.kind_limits() == std::map<std::string, int>{{"render", 3}, {"resize", 1}}));
+    BOOST_TEST(KindRegistry::builtins_only().kind_limits().empty());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_kind_concurrency_that_is_not_a_positive_integer) {
+    for (std::string bad : {"0", "-1", "1.5", "2.0", "\"2\"", "true", "null", "[2]", "4294967296"}) {
+        auto message = refusal(R"({"kinds": {"render": {"command": ["x"], "concurrency": )" + bad + "}}}");
+        BOOST_TEST(message.find("kinds.json: kind 'render': 'concurrency' must be a positive integer") !=
+                       std::string::npos,
+                   bad << " gave: " << message);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(refuses_a_missing_file) {
     BOOST_CHECK_THROW(KindRegistry::load("/nonexistent/kinds.json"), ConfigError);
 }
