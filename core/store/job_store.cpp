@@ -139,9 +139,10 @@ std::vector<ClaimedJob> JobStore::claim(const std::string& owner, const std::str
                                         const std::optional<std::string>& now,
                                         const std::optional<ClaimPosition>& after,
                                         const std::vector<std::string>& skip_kinds) {
-    auto results = conn_.pipeline({{"session/async_commit", {}},
+    auto results = conn_.pipeline({{"session/generic_plans", {}},
+                                   {"session/async_commit", {}},
                                    {"jobs/claim", claim_params(owner, queue, limit, lease_s, now, after, skip_kinds)}});
-    return claimed_jobs(results[1]);
+    return claimed_jobs(results[2]);
 }
 
 std::vector<ClaimedJob> JobStore::claim_limited(const std::string& owner, const std::string& queue, int limit,
@@ -206,7 +207,7 @@ std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, cons
 
 JobStore::RoundResult JobStore::write_round(const std::string& owner, const Round& round,
                                             const std::optional<ClaimRequest>& claim) {
-    std::vector<db::Connection::Pipelined> queries;
+    std::vector<db::Connection::Pipelined> queries{{"session/generic_plans", {}}};
     if (!round.logs.empty()) queries.push_back({"jobs/append_logs", append_logs_params(round.logs)});
     if (!round.progress.empty()) queries.push_back({"jobs/set_progress", set_progress_params(owner, round.progress)});
     std::optional<std::size_t> complete_at, claim_at;
@@ -215,14 +216,14 @@ JobStore::RoundResult JobStore::write_round(const std::string& owner, const Roun
         queries.push_back({"jobs/complete_many", complete_params(owner, round.outcomes, std::nullopt)});
     }
     if (claim) {
-        if (queries.empty()) queries.push_back({"session/async_commit", {}});
+        if (queries.size() == 1) queries.push_back({"session/async_commit", {}});
         claim_at = queries.size();
         queries.push_back(
             {"jobs/claim", claim_params(owner, claim->queue, claim->limit, claim->lease_s, std::nullopt,
                                                      claim->after, claim->skip_kinds)});
     }
     RoundResult out;
-    if (queries.empty()) return out;
+    if (queries.size() == 1) return out;
     auto results = conn_.pipeline(queries);
     if (complete_at) out.recorded = ids_of(results[*complete_at]);
     if (claim_at) out.claimed = claimed_jobs(results[*claim_at]);

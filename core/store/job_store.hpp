@@ -113,7 +113,7 @@ public:
     // attempts that ended, then a claim — in one round trip and one
     // transaction, so one commit where separate statements cost one each.
     // Empty parts are left out; a claim alone commits asynchronously
-    // (session/async_commit). Log lines land in the same transaction as
+    // (session/async_commit). Generic plans (session/generic_plans). Log lines land in the same transaction as
     // their job's outcome, so a finished job's log is complete.
     struct ClaimRequest {
         std::string queue;

@@ -18,6 +18,11 @@
 -- The ownership test sits in the UPDATE's own WHERE, which Postgres checks
 -- again on the row it locks, so no separate locking read is needed (that
 -- read cost more server CPU and WAL per job in bench/run throughput_noop).
+-- `status::text = 'running'` rather than `status = 'running'`, so that no
+-- partial index on running jobs can serve it: those keep an entry for every
+-- job claimed since the last VACUUM, and the generic plan (the worker's
+-- pipeline forces generic plans, see JobStore::write_round) would hash-join
+-- all of them; this way it is one primary-key lookup per outcome.
 -- "Back to pending" is (retry with attempts left) or snooze or release; it is
 -- spelled out in each SET below because an UPDATE cannot name its target row
 -- from a FROM item.
@@ -49,5 +54,5 @@ SET status = CASE
 FROM unnest($2::bigint[], $3::text[], $4::jsonb[], $5::text[], $7::integer[], $8::integer[], $9::integer[])
          AS o(id, outcome, result, error, snooze_s, attempt, retry_in_s),
      (SELECT coalesce($6::timestamptz, now()) AS now) AS c
-WHERE j.id = o.id AND j.status = 'running' AND j.lease_owner = $1 AND j.attempt = o.attempt
+WHERE j.id = o.id AND j.status::text = 'running' AND j.lease_owner = $1 AND j.attempt = o.attempt
 RETURNING j.id;
