@@ -2,14 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <system_error>
+
 #include "worker/executors/command_executor.hpp"
 
 namespace drover::worker {
 
 JobRunner::JobRunner(const KindRegistry& kinds, const Handlers& handlers, std::filesystem::path jobs_dir, int threads,
                      Done done)
-    : kinds_(kinds), handlers_(handlers), jobs_dir_(std::move(jobs_dir)), done_(std::move(done)) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+    : kinds_(kinds),
+      handlers_(handlers),
+      jobs_dir_(std::move(jobs_dir)),
+      done_(std::move(done)),
+      max_threads_(static_cast<std::size_t>(std::max(threads, 1))) {
+    threads_.reserve(max_threads_);
 }
 
 JobRunner::~JobRunner() { stop(); }
@@ -18,6 +25,17 @@ void JobRunner::submit(std::shared_ptr<JobControl> job) {
     {
         std::lock_guard lock(mutex_);
         queue_.push_back(std::move(job));
+        // A new thread only when every thread is taken: an idle worker keeps
+        // none (each costs a stack and its TLS), a busy one ends up with one
+        // per slot, as before.
+        if (!stopping_ && threads_.size() < max_threads_ && busy_ + queue_.size() > threads_.size()) {
+            try {
+                threads_.emplace_back([this] { loop(); });
+            } catch (const std::system_error& e) {
+                if (threads_.empty()) throw;
+                spdlog::warn("cannot start a runner thread ({}); {} threads run the jobs", e.what(), threads_.size());
+            }
+        }
     }
     ready_.notify_one();
 }
@@ -59,8 +77,11 @@ void JobRunner::loop() {
             if (queue_.empty()) return;
             job = std::move(queue_.front());
             queue_.pop_front();
+            ++busy_;
         }
         done_(job, run_one(*job));
+        std::lock_guard lock(mutex_);
+        --busy_;
     }
 }
 

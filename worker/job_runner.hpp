@@ -1,6 +1,7 @@
 #pragma once
-// A fixed pool of threads, one per slot of the worker's concurrency, that run
-// attempts through the executor of their kind and report each result.
+// A pool of at most one thread per slot of the worker's concurrency, that run
+// attempts through the executor of their kind and report each result. Threads
+// start when work first needs them (an idle worker has none) and then stay.
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -48,6 +49,8 @@ private:
     std::condition_variable ready_;
     std::deque<std::shared_ptr<JobControl>> queue_;
     bool stopping_ = false;
+    std::size_t max_threads_;
+    std::size_t busy_ = 0;  // threads running an attempt
     std::vector<std::thread> threads_;
 };
 
