@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+
 #include "worker/executors/command_executor.hpp"
 
 namespace drover::worker {
@@ -9,7 +14,12 @@ namespace drover::worker {
 JobRunner::JobRunner(const KindRegistry& kinds, const Handlers& handlers, std::filesystem::path jobs_dir, int threads,
                      Done done)
     : kinds_(kinds), handlers_(handlers), jobs_dir_(std::move(jobs_dir)), done_(std::move(done)) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+    // Named after the process and this runner, so that workers (or tests
+    // running several in one process) sharing a state folder never share one.
+    static std::atomic<int> runners{0};
+    auto prefix = "w" + std::to_string(getpid()) + "." + std::to_string(runners++) + "-slot";
+    for (int i = 0; i < threads; ++i) folders_.push_back(std::make_unique<JobFolder>(jobs_dir_ / (prefix + std::to_string(i))));
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { loop(i); });
 }
 
 JobRunner::~JobRunner() { stop(); }
@@ -33,7 +43,47 @@ void JobRunner::stop() {
     }
 }
 
-AttemptResult JobRunner::run_one(JobControl& control) {
+std::shared_ptr<JobControl> JobRunner::withdraw(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& c) { return c->job().id == id; });
+    if (it == queue_.end()) return nullptr;
+    auto out = std::move(*it);
+    queue_.erase(it);
+    return out;
+}
+
+std::vector<std::shared_ptr<JobControl>> JobRunner::withdraw_claimed_before(std::chrono::steady_clock::time_point before) {
+    std::vector<std::shared_ptr<JobControl>> out;
+    std::lock_guard lock(mutex_);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+        if ((*it)->claimed_at() < before) {
+            out.push_back(std::move(*it));
+            it = queue_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return out;
+}
+
+std::vector<std::shared_ptr<JobControl>> JobRunner::withdraw_all() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<JobControl>> out(std::make_move_iterator(queue_.begin()),
+                                                 std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    return out;
+}
+
+std::optional<std::chrono::steady_clock::time_point> JobRunner::oldest_waiting() {
+    std::lock_guard lock(mutex_);
+    std::optional<std::chrono::steady_clock::time_point> out;
+    for (const auto& c : queue_) {
+        if (!out || c->claimed_at() < *out) out = c->claimed_at();
+    }
+    return out;
+}
+
+AttemptResult JobRunner::run_one(JobControl& control, int slot) {
     const Kind* kind = kinds_.find(control.job().kind);
     if (!kind) {
         // The API only accepts known kinds, but this worker's kinds file may be
@@ -41,7 +91,11 @@ AttemptResult JobRunner::run_one(JobControl& control) {
         return AttemptResult::retry("this worker has no kind named " + control.job().kind);
     }
     try {
-        if (kind->type == Kind::Type::command) return CommandExecutor(*kind, jobs_dir_).run(control);
+        if (kind->type == Kind::Type::command) {
+            if (slot >= 0) return CommandExecutor(*kind, *folders_[slot]).run(control);
+            JobFolder own(jobs_dir_ / std::to_string(control.job().id));
+            return CommandExecutor(*kind, own).run(control);
+        }
         const auto* handler = handlers_.find(kind->name);
         if (!handler) return AttemptResult::retry("this worker has no handler for in-process kind " + kind->name);
         return handler->run(control);
@@ -50,7 +104,7 @@ AttemptResult JobRunner::run_one(JobControl& control) {
     }
 }
 
-void JobRunner::loop() {
+void JobRunner::loop(int slot) {
     for (;;) {
         std::shared_ptr<JobControl> job;
         {
@@ -60,7 +114,14 @@ void JobRunner::loop() {
             job = std::move(queue_.front());
             queue_.pop_front();
         }
-        done_(job, run_one(*job));
+        if (job->stop_reason() != StopReason::none) {
+            // Stopped while it waited (a cancel, a lost lease, shutdown):
+            // never started; the worker turns this into the right outcome.
+            done_(job, AttemptResult::retry("stopped before it started"));
+            continue;
+        }
+        job->mark_started();
+        done_(job, run_one(*job, slot));
     }
 }
 

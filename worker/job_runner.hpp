@@ -1,6 +1,8 @@
 #pragma once
 // A fixed pool of threads, one per slot of the worker's concurrency, that run
-// attempts through the executor of their kind and report each result.
+// attempts through the executor of their kind and report each result. Jobs
+// submitted while every thread is busy wait in a queue (the worker's
+// prefetched jobs) until a thread frees or the worker withdraws them.
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -8,11 +10,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "core/kinds.hpp"
 #include "worker/executors/executor.hpp"
+#include "worker/executors/job_folder.hpp"
 #include "worker/handlers.hpp"
 
 namespace drover::worker {
@@ -32,13 +36,21 @@ public:
         const auto* h = handlers_.find(kind);
         return h && h->instant;
     }
-    AttemptResult run_now(JobControl& control) { return run_one(control); }
+    AttemptResult run_now(JobControl& control) { return run_one(control, -1); }
+    // Takes back waiting (not started) jobs: the one with this id, those
+    // claimed before `before`, or all. What a thread already took is not returned.
+    std::shared_ptr<JobControl> withdraw(std::int64_t id);
+    std::vector<std::shared_ptr<JobControl>> withdraw_claimed_before(std::chrono::steady_clock::time_point before);
+    std::vector<std::shared_ptr<JobControl>> withdraw_all();
+    // When the longest-waiting job was claimed (none: nothing waits).
+    std::optional<std::chrono::steady_clock::time_point> oldest_waiting();
     // Lets queued and running attempts finish, then joins the threads.
     void stop();
 
 private:
-    void loop();
-    AttemptResult run_one(JobControl& control);
+    void loop(int slot);
+    // slot: the runner thread's index (-1: the caller's thread).
+    AttemptResult run_one(JobControl& control, int slot);
 
     const KindRegistry& kinds_;
     const Handlers& handlers_;
@@ -49,6 +61,7 @@ private:
     std::deque<std::shared_ptr<JobControl>> queue_;
     bool stopping_ = false;
     std::vector<std::thread> threads_;
+    std::vector<std::unique_ptr<JobFolder>> folders_;  // one per thread, reused by its jobs
 };
 
 }  // namespace drover::worker
