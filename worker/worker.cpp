@@ -417,7 +417,10 @@ void Worker::coordinate() {
         bool record_now = false;  // finished_ is to be recorded in this turn
         int free_slots = 0;
         int idle_slots = 0;
-        auto oldest_waiting = impl_->runner.oldest_waiting();
+        // Only with prefetch on: without it a job sits in the runner's queue
+        // only for the moment until a thread takes it.
+        std::optional<Clock::time_point> oldest_waiting;
+        if (options_.prefetch_max_wait.count() > 0) oldest_waiting = impl_->runner.oldest_waiting();
         {
             std::unique_lock lock(mutex_);
             auto until = std::min({next_poll, next_heartbeat, next_rescue});
