@@ -70,6 +70,10 @@ const std::vector<Setting>& all_settings() {
          "how often a worker runs the lease rescue (one worker at a time across hosts)", worker, true},
         {"log_limit_bytes", "DROVER_LOG_LIMIT_BYTES", "1048576",
          "log bytes one attempt may write; the rest is dropped after a truncation marker", worker, true},
+        {"prefetch_max_wait_ms", "DROVER_PREFETCH_MAX_WAIT_MS", "1000",
+         "while jobs are short, a worker holds claimed jobs for its next free slots; one that waited this long "
+         "unstarted is given back (0: no prefetch)",
+         worker, true},
         {"shutdown_grace_s", "DROVER_SHUTDOWN_GRACE_S", "10",
          "on SIGTERM, how long running jobs may finish before they are stopped", api | worker, true},
     };

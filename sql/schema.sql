@@ -370,14 +370,6 @@ CREATE TRIGGER jobs_notify_inserted AFTER INSERT ON drover.jobs REFERENCING NEW 
 
 
 --
--- Name: job_logs job_logs_job_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
---
-
-ALTER TABLE ONLY drover.job_logs
-    ADD CONSTRAINT job_logs_job_id_fkey FOREIGN KEY (job_id) REFERENCES drover.jobs(id) ON DELETE CASCADE;
-
-
---
 -- PostgreSQL database dump complete
 --
 
@@ -393,4 +385,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000002'),
     ('20261123000003'),
     ('20261123000004'),
-    ('20261123000005');
+    ('20261123000005'),
+    ('20261123000006');

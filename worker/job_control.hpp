@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "core/store/job_store.hpp"
@@ -12,7 +13,9 @@
 
 namespace drover::worker {
 
-enum class StopReason { none, shutdown, lease_lost, cancelled };
+// given_back: a prefetched job the worker returns unstarted (it waited too
+// long); like shutdown, it goes back to pending without using an attempt.
+enum class StopReason { none, shutdown, lease_lost, cancelled, given_back };
 
 class JobControl {
 public:
@@ -21,6 +24,12 @@ public:
         : job_(std::move(job)), output_(output), log_limit_(log_limit_bytes) {}
 
     const ClaimedJob& job() const { return job_; }
+
+    // When the claim handed it over, and when a runner thread started it (a
+    // prefetched job waits between the two; see Worker).
+    std::chrono::steady_clock::time_point claimed_at() const { return claimed_at_; }
+    void mark_started() { started_at_ = std::chrono::steady_clock::now(); }
+    std::optional<std::chrono::steady_clock::time_point> started_at() const { return started_at_; }
 
     void request_stop(StopReason reason);
     StopReason stop_reason() const;
@@ -34,6 +43,8 @@ public:
 
 private:
     ClaimedJob job_;
+    std::chrono::steady_clock::time_point claimed_at_ = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> started_at_;  // runner thread, before done()
     JobOutput* output_;
     std::size_t log_limit_;
     std::size_t log_bytes_ = 0;  // runner thread only

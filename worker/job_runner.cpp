@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <system_error>
 
 #include "worker/executors/command_executor.hpp"
@@ -16,7 +19,12 @@ JobRunner::JobRunner(const KindRegistry& kinds, const Handlers& handlers, std::f
       jobs_dir_(std::move(jobs_dir)),
       done_(std::move(done)),
       max_threads_(static_cast<std::size_t>(std::max(threads, 1))) {
+    // Named after the process and this runner, so that workers (or tests
+    // running several in one process) sharing a state folder never share one.
+    static std::atomic<int> runners{0};
+    folder_prefix_ = "w" + std::to_string(getpid()) + "." + std::to_string(runners++) + "-slot";
     threads_.reserve(max_threads_);
+    folders_.reserve(max_threads_);
 }
 
 JobRunner::~JobRunner() { stop(); }
@@ -27,10 +35,12 @@ void JobRunner::submit(std::shared_ptr<JobControl> job) {
         queue_.push_back(std::move(job));
         // A new thread only when every thread is taken: an idle worker keeps
         // none (each costs a stack and its TLS), a busy one ends up with one
-        // per slot, as before.
+        // per slot.
         if (!stopping_ && threads_.size() < max_threads_ && busy_ + queue_.size() > threads_.size()) {
             try {
-                threads_.emplace_back([this] { loop(); });
+                folders_.push_back(
+                    std::make_unique<JobFolder>(jobs_dir_ / (folder_prefix_ + std::to_string(folders_.size()))));
+                threads_.emplace_back([this, folder = folders_.back().get()] { loop(*folder); });
             } catch (const std::system_error& e) {
                 if (threads_.empty()) throw;
                 spdlog::warn("cannot start a runner thread ({}); {} threads run the jobs", e.what(), threads_.size());
@@ -51,7 +61,47 @@ void JobRunner::stop() {
     }
 }
 
-AttemptResult JobRunner::run_one(JobControl& control) {
+std::shared_ptr<JobControl> JobRunner::withdraw(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& c) { return c->job().id == id; });
+    if (it == queue_.end()) return nullptr;
+    auto out = std::move(*it);
+    queue_.erase(it);
+    return out;
+}
+
+std::vector<std::shared_ptr<JobControl>> JobRunner::withdraw_claimed_before(std::chrono::steady_clock::time_point before) {
+    std::vector<std::shared_ptr<JobControl>> out;
+    std::lock_guard lock(mutex_);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+        if ((*it)->claimed_at() < before) {
+            out.push_back(std::move(*it));
+            it = queue_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return out;
+}
+
+std::vector<std::shared_ptr<JobControl>> JobRunner::withdraw_all() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<JobControl>> out(std::make_move_iterator(queue_.begin()),
+                                                 std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    return out;
+}
+
+std::optional<std::chrono::steady_clock::time_point> JobRunner::oldest_waiting() {
+    std::lock_guard lock(mutex_);
+    std::optional<std::chrono::steady_clock::time_point> out;
+    for (const auto& c : queue_) {
+        if (!out || c->claimed_at() < *out) out = c->claimed_at();
+    }
+    return out;
+}
+
+AttemptResult JobRunner::run_one(JobControl& control, JobFolder* folder) {
     const Kind* kind = kinds_.find(control.job().kind);
     if (!kind) {
         // The API only accepts known kinds, but this worker's kinds file may be
@@ -59,7 +109,11 @@ AttemptResult JobRunner::run_one(JobControl& control) {
         return AttemptResult::retry("this worker has no kind named " + control.job().kind);
     }
     try {
-        if (kind->type == Kind::Type::command) return CommandExecutor(*kind, jobs_dir_).run(control);
+        if (kind->type == Kind::Type::command) {
+            if (folder) return CommandExecutor(*kind, *folder).run(control);
+            JobFolder own(jobs_dir_ / std::to_string(control.job().id));
+            return CommandExecutor(*kind, own).run(control);
+        }
         const auto* handler = handlers_.find(kind->name);
         if (!handler) return AttemptResult::retry("this worker has no handler for in-process kind " + kind->name);
         return handler->run(control);
@@ -68,7 +122,7 @@ AttemptResult JobRunner::run_one(JobControl& control) {
     }
 }
 
-void JobRunner::loop() {
+void JobRunner::loop(JobFolder& folder) {
     for (;;) {
         std::shared_ptr<JobControl> job;
         {
@@ -79,7 +133,14 @@ void JobRunner::loop() {
             queue_.pop_front();
             ++busy_;
         }
-        done_(job, run_one(*job));
+        if (job->stop_reason() != StopReason::none) {
+            // Stopped while it waited (a cancel, a lost lease, shutdown):
+            // never started; the worker turns this into the right outcome.
+            done_(job, AttemptResult::retry("stopped before it started"));
+        } else {
+            job->mark_started();
+            done_(job, run_one(*job, &folder));
+        }
         std::lock_guard lock(mutex_);
         --busy_;
     }

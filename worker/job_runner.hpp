@@ -1,7 +1,10 @@
 #pragma once
 // A pool of at most one thread per slot of the worker's concurrency, that run
 // attempts through the executor of their kind and report each result. Threads
-// start when work first needs them (an idle worker has none) and then stay.
+// start when work first needs them (an idle worker has none) and then stay,
+// each with its job folder. Jobs submitted while every thread is busy wait in
+// a queue (the worker's prefetched jobs) until a thread frees or the worker
+// withdraws them.
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -9,11 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "core/kinds.hpp"
 #include "worker/executors/executor.hpp"
+#include "worker/executors/job_folder.hpp"
 #include "worker/handlers.hpp"
 
 namespace drover::worker {
@@ -33,13 +38,21 @@ public:
         const auto* h = handlers_.find(kind);
         return h && h->instant;
     }
-    AttemptResult run_now(JobControl& control) { return run_one(control); }
+    AttemptResult run_now(JobControl& control) { return run_one(control, nullptr); }
+    // Takes back waiting (not started) jobs: the one with this id, those
+    // claimed before `before`, or all. What a thread already took is not returned.
+    std::shared_ptr<JobControl> withdraw(std::int64_t id);
+    std::vector<std::shared_ptr<JobControl>> withdraw_claimed_before(std::chrono::steady_clock::time_point before);
+    std::vector<std::shared_ptr<JobControl>> withdraw_all();
+    // When the longest-waiting job was claimed (none: nothing waits).
+    std::optional<std::chrono::steady_clock::time_point> oldest_waiting();
     // Lets queued and running attempts finish, then joins the threads.
     void stop();
 
 private:
-    void loop();
-    AttemptResult run_one(JobControl& control);
+    void loop(JobFolder& folder);
+    // folder: the runner thread's own (nullptr: the caller's thread, which gets one for the job).
+    AttemptResult run_one(JobControl& control, JobFolder* folder);
 
     const KindRegistry& kinds_;
     const Handlers& handlers_;
@@ -51,7 +64,9 @@ private:
     bool stopping_ = false;
     std::size_t max_threads_;
     std::size_t busy_ = 0;  // threads running an attempt
+    std::string folder_prefix_;
     std::vector<std::thread> threads_;
+    std::vector<std::unique_ptr<JobFolder>> folders_;  // one per thread, reused by its jobs
 };
 
 }  // namespace drover::worker

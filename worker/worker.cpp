@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <random>
 #include <sstream>
@@ -62,6 +64,8 @@ WorkerOptions WorkerOptions::from(const Config& c) {
     o.shutdown_grace = std::chrono::seconds(c.integer("shutdown_grace_s"));
     o.rescue_interval = std::chrono::milliseconds(c.integer("rescue_interval_ms"));
     o.log_limit_bytes = static_cast<std::size_t>(c.integer("log_limit_bytes"));
+    o.prefetch_max_wait = std::chrono::milliseconds(c.integer("prefetch_max_wait_ms"));
+    if (o.prefetch_max_wait.count() < 0) throw ConfigError("DROVER_PREFETCH_MAX_WAIT_MS must not be negative");
     return o;
 }
 
@@ -124,10 +128,15 @@ void Worker::listen_loop() {
         std::set<std::string> woken;
         for (const auto& n : wakeup.notifications) {
             if (n.channel == "drover_cancel") {
-                std::lock_guard lock(mutex_);
-                if (auto it = running_.find(std::atoll(n.payload.c_str())); it != running_.end()) {
-                    it->second->request_stop(StopReason::cancelled);
+                auto id = std::atoll(n.payload.c_str());
+                {
+                    std::lock_guard lock(mutex_);
+                    if (auto it = running_.find(id); it != running_.end()) {
+                        it->second->request_stop(StopReason::cancelled);
+                    }
                 }
+                // Prefetched and not started: ends `cancelled` now, unrun.
+                if (auto waiting = impl_->runner.withdraw(id)) end_unstarted({waiting}, StopReason::cancelled);
                 continue;
             }
             bool targeted = n.channel != "drover_jobs";  // our own channel: chosen to take this work
@@ -155,6 +164,7 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
         outcome.retry_in_s = kind->backoff->delay_s(job.attempt);
     }
     switch (control->stop_reason()) {
+        case StopReason::given_back:
         case StopReason::shutdown:
             // Our own shutdown interrupted it: not the job's fault, no attempt used.
             outcome = Outcome{job.id, job.attempt, Outcome::Type::release, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
@@ -177,8 +187,22 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
     } else {
         spdlog::debug("job {} ({}) attempt {}: done", job.id, job.kind, job.attempt);
     }
+    auto ended = Clock::now();
     {
         std::lock_guard lock(mutex_);
+        if (auto started = control->started_at()) {
+            double ms = std::chrono::duration<double, std::milli>(ended - *started).count();
+            avg_run_ms_ = run_samples_ == 0 ? ms : avg_run_ms_ + (ms - avg_run_ms_) / 8;
+            ++run_samples_;
+            if (!prefetching_ && run_samples_ >= 8 && avg_run_ms_ < kShortJob.count()) {
+                prefetching_ = true;
+                spdlog::debug("jobs are short ({:.1f} ms on average): prefetching", avg_run_ms_);
+            } else if (prefetching_ && avg_run_ms_ > 2 * kShortJob.count()) {
+                prefetching_ = false;
+                spdlog::debug("jobs are long ({:.1f} ms on average): not prefetching", avg_run_ms_);
+            }
+        }
+        if (finished_.empty()) first_finished_at_ = ended;
         finished_.push_back(std::move(outcome));
         // Its room under a limit is free: claim now rather than at the next poll.
         limited_finished_ =
@@ -186,6 +210,28 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
         running_.erase(job.id);
     }
     wake_.notify_all();
+}
+
+void Worker::end_unstarted(std::vector<std::shared_ptr<JobControl>> jobs, StopReason reason) {
+    if (reason == StopReason::given_back && !jobs.empty()) {
+        // The jobs ahead of them run long: stop prefetching until 8 more were short.
+        std::lock_guard lock(mutex_);
+        prefetching_ = false;
+        run_samples_ = 0;
+        spdlog::debug("gave back {} prefetched jobs that waited {} ms", jobs.size(), options_.prefetch_max_wait.count());
+    }
+    for (auto& control : jobs) {
+        control->request_stop(reason);
+        // on_attempt_done turns this by the stop reason into cancelled,
+        // release (shutdown, given back) or nothing recorded (lease lost).
+        on_attempt_done(control, AttemptResult::retry("not started"));
+    }
+}
+
+int Worker::prefetch_depth() const {
+    if (!prefetching_ || options_.prefetch_max_wait.count() == 0) return 0;
+    double depth = options_.concurrency * kPrefetchWait.count() / std::max(avg_run_ms_, 1.0);
+    return std::clamp(static_cast<int>(std::ceil(depth)), 1, 2 * options_.concurrency);
 }
 
 void Worker::take_finished() {
@@ -231,26 +277,38 @@ void Worker::heartbeat(JobStore& store) {
     auto held = store.extend_leases(options_.worker_id, ids, options_.lease_s);
     std::map<std::int64_t, bool> cancel_requested;
     for (const auto& h : held) cancel_requested[h.id] = h.cancel_requested;
-    std::lock_guard lock(mutex_);
-    for (auto id : ids) {
-        auto it = running_.find(id);
-        if (it == running_.end()) continue;
-        auto c = cancel_requested.find(id);
-        if (c == cancel_requested.end()) {
-            it->second->request_stop(StopReason::lease_lost);
-        } else if (c->second) {
-            it->second->request_stop(StopReason::cancelled);
+    std::vector<std::pair<std::int64_t, StopReason>> stopped;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto id : ids) {
+            auto it = running_.find(id);
+            if (it == running_.end()) continue;
+            auto c = cancel_requested.find(id);
+            if (c == cancel_requested.end()) {
+                it->second->request_stop(StopReason::lease_lost);
+                stopped.emplace_back(id, StopReason::lease_lost);
+            } else if (c->second) {
+                it->second->request_stop(StopReason::cancelled);
+                stopped.emplace_back(id, StopReason::cancelled);
+            }
         }
+    }
+    // Prefetched ones among them end here, unstarted.
+    for (auto [id, reason] : stopped) {
+        if (auto waiting = impl_->runner.withdraw(id)) end_unstarted({waiting}, reason);
     }
 }
 
-Worker::QueueClaim Worker::claim_from(JobStore& store, const std::string& queue, int want) {
+Worker::QueueClaim Worker::claim_from(JobStore& store, const std::string& queue, int want, int idle_slots) {
     // Bounds how long a job that sorts before a queue's position (a retried
     // job of higher priority coming due, a row another claimer let go) can wait.
     constexpr auto from_head_every = std::chrono::milliseconds(500);
     if (limited_queues_.contains(queue)) {
         // Only limited queues pay for the lock and the count; always from the
         // head (the limit keeps those claims small).
+        // Not prefetched: a limited queue's room is shared by every worker.
+        want = std::min(want, idle_slots);
+        if (want == 0) return {};
         return {store.claim_limited(options_.worker_id, queue, want, options_.lease_s, limited_kinds_), false};
     }
     auto& scan = scans_[queue];
@@ -259,29 +317,32 @@ Worker::QueueClaim Worker::claim_from(JobStore& store, const std::string& queue,
     if (!scan.after) scan.next_from_head = now + from_head_every;
     QueueClaim out{{}, scan.after.has_value()};
     // Output and results ride along with the claim: one round trip, one commit.
-    out.jobs = write_round(store, JobStore::ClaimRequest{queue, want, options_.lease_s, scan.after, limited_kinds_})
+    out.jobs = write_round(store, JobStore::ClaimRequest{queue, want, options_.lease_s, scan.after, limited_kinds_,
+                                                         idle_slots})
                    .claimed;
     if (!out.jobs.empty()) scan.after = ClaimPosition::of(out.jobs.back());
     return out;
 }
 
-int Worker::claim(JobStore& store, int free_slots) {
+int Worker::claim(JobStore& store, int free_slots, int idle_slots) {
     int claimed = 0;
+    auto idle_left = [&] { return std::max(0, idle_slots - claimed); };
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
         const auto& queue = options_.queues[(next_queue_ + i) % options_.queues.size()];
         // Limited kinds first: their limits bound what they take, and after
         // the rest they would starve behind a flood of other kinds.
-        claimed += claim_limited_kinds(store, queue, free_slots - claimed);
+        // Limited kinds are not prefetched: their room is shared by every worker.
+        claimed += claim_limited_kinds(store, queue, std::min(free_slots - claimed, idle_left()));
         int want = free_slots - claimed;
         if (want == 0) break;
         // Each claim's jobs start before the next claim, so that a failing
         // claim loses none of them.
-        auto first = claim_from(store, queue, want);
+        auto first = claim_from(store, queue, want, idle_left());
         int got = start(std::move(first.jobs));
         if (first.from_position && got < want) {
             // Short from the position: what is left may sort before it.
             scans_[queue].after.reset();
-            got += start(claim_from(store, queue, want - got).jobs);
+            got += start(claim_from(store, queue, want - got, std::max(0, idle_left() - got)).jobs);
         }
         claimed += got;
     }
@@ -353,29 +414,60 @@ void Worker::coordinate() {
         bool from_head = false;
         std::vector<std::string> woken_for;  // queues an insert woke this worker (alone) for
         bool stopping = false;
+        bool record_now = false;  // finished_ is to be recorded in this turn
         int free_slots = 0;
+        int idle_slots = 0;
+        // Only with prefetch on: without it a job sits in the runner's queue
+        // only for the moment until a thread takes it.
+        std::optional<Clock::time_point> oldest_waiting;
+        if (options_.prefetch_max_wait.count() > 0) oldest_waiting = impl_->runner.oldest_waiting();
         {
             std::unique_lock lock(mutex_);
             auto until = std::min({next_poll, next_heartbeat, next_rescue});
             if (stop_deadline) until = std::min(until, *stop_deadline);
             if (!impl_->output.empty()) until = std::min(until, next_output_flush_);
+            if (oldest_waiting) until = std::min(until, *oldest_waiting + options_.prefetch_max_wait);
+            if (!finished_.empty() && prefetch_depth() > 0) until = std::min(until, first_finished_at_ + kRecordWithin);
+            // Without prefetch, every ended attempt frees a slot to claim for
+            // at once. With it, outcomes wait up to kRecordWithin for company
+            // (measured: rounds of ~3.7 jobs otherwise, most woken by the
+            // next job's first log line), unless the prefetched jobs run low
+            // (under half of them left) while the queue has more.
+            auto record_due = [&] {
+                int depth = prefetch_depth();
+                int room = options_.concurrency + depth - static_cast<int>(running_.size());
+                return !finished_.empty() && (depth == 0 || (more_waiting && room > depth / 2) || stopping_ ||
+                                              Clock::now() >= first_finished_at_ + kRecordWithin);
+            };
             wake_.wait_until(lock, until, [&] {
-                int free = options_.concurrency - static_cast<int>(running_.size());
-                return !finished_.empty() || (stopping_ && !stop_deadline) || (free > 0 && notified_) ||
-                       output_arrived_;
+                int room = options_.concurrency + prefetch_depth() - static_cast<int>(running_.size());
+                bool record_now = record_due();
+                bool all_done = stopping_ && running_.empty() && finished_.empty() && unrecorded_.empty() &&
+                                impl_->output.empty();
+                return record_now || (stopping_ && !stop_deadline) || (room > 0 && notified_) || output_arrived_ ||
+                       all_done;
             });
             output_arrived_ = false;
             stopping = stopping_;
-            poll_now = notified_ || (more_waiting && !finished_.empty()) || limited_finished_;
+            record_now = record_due();
+            poll_now = notified_ || (more_waiting && record_now) || limited_finished_;
             limited_finished_ = false;
             // New jobs may sort before where the last claims stopped.
             if (notified_) from_head = true;
             notified_ = false;
             woken_for.assign(woken_for_.begin(), woken_for_.end());
             woken_for_.clear();
-            free_slots = options_.concurrency - static_cast<int>(running_.size());
+            free_slots = options_.concurrency + prefetch_depth() - static_cast<int>(running_.size());
+            idle_slots = std::max(0, options_.concurrency - static_cast<int>(running_.size()));
             if (stopping && !stop_deadline) stop_deadline = Clock::now() + options_.shutdown_grace;
             if (stopping && running_.empty() && finished_.empty() && unrecorded_.empty() && impl_->output.empty()) break;
+        }
+        // Prefetched jobs not started yet: released at once on shutdown
+        // (no attempt used), given back when they waited too long.
+        if (stopping) {
+            end_unstarted(impl_->runner.withdraw_all(), StopReason::shutdown);
+        } else if (oldest_waiting && Clock::now() >= *oldest_waiting + options_.prefetch_max_wait) {
+            end_unstarted(impl_->runner.withdraw_claimed_before(Clock::now() - options_.prefetch_max_wait), StopReason::given_back);
         }
         auto now = Clock::now();
         if (stop_deadline && now >= *stop_deadline) {
@@ -391,7 +483,7 @@ void Worker::coordinate() {
                 from_head = true;
             }
             JobStore store(*conn);
-            take_finished();
+            if (record_now || stopping) take_finished();
             output_due_ = output_due_ || now >= next_output_flush_ || stopping;
             if (from_head) scans_.clear();
             if (now >= next_heartbeat) {
@@ -409,7 +501,7 @@ void Worker::coordinate() {
                     limited_kinds_ = store.limited_kinds();
                     next_limits_refresh = now + options_.poll_interval;
                 }
-                int claimed = claim(store, free_slots);
+                int claimed = claim(store, free_slots, idle_slots);
                 more_waiting = claimed == free_slots;
                 next_poll = Clock::now() + options_.poll_interval;
                 if (more_waiting && !woken_for.empty()) {

@@ -32,14 +32,21 @@ db::Params claim_base_params(const std::string& owner, const std::string& queue,
 
 db::Params claim_params(const std::string& owner, const std::string& queue, int limit, int lease_s,
                         const std::optional<std::string>& now, const std::optional<ClaimPosition>& after,
-                        const std::vector<std::string>& skip_kinds) {
+                        const std::vector<std::string>& skip_kinds,
+                        const std::optional<int>& idle_slots = std::nullopt) {
     auto p = claim_base_params(owner, queue, limit, lease_s, now);
     if (after) {
         p.add(after->priority).add(after->run_at).add(after->id);
     } else {
         p.null().null().null();
     }
-    return p.add(skip_kinds);
+    p.add(skip_kinds);
+    if (idle_slots) {
+        p.add(*idle_slots);
+    } else {
+        p.null();
+    }
+    return p;
 }
 
 // Room left under a limit row (none: unlimited) with `running` jobs counted.
@@ -220,7 +227,7 @@ JobStore::RoundResult JobStore::write_round(const std::string& owner, const Roun
         claim_at = queries.size();
         queries.push_back(
             {"jobs/claim", claim_params(owner, claim->queue, claim->limit, claim->lease_s, std::nullopt,
-                                                     claim->after, claim->skip_kinds)});
+                                                     claim->after, claim->skip_kinds, claim->idle_slots)});
     }
     RoundResult out;
     if (queries.size() == 1) return out;

@@ -121,6 +121,9 @@ public:
         int lease_s = 30;
         std::optional<ClaimPosition> after;
         std::vector<std::string> skip_kinds;  // limited kinds, left to claim_kind()
+        // Slots of the worker with nothing to run, when `limit` also counts
+        // room for prefetched jobs (none: `limit`); see jobs/claim.sql.
+        std::optional<int> idle_slots;
     };
     struct Round {
         std::vector<LogLine> logs;

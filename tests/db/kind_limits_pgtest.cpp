@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(the_queue_claim_skips_limited_kinds_and_takes_the_others) {
     add_many(2, "noop");
     JobStore::Round round;
     round.outcomes = succeeded(others);
-    auto both = store.write_round("w", round, JobStore::ClaimRequest{"default", 20, 30, std::nullopt, {"render"}});
+    auto both = store.write_round("w", round, JobStore::ClaimRequest{"default", 20, 30, std::nullopt, {"render"}, std::nullopt});
     BOOST_TEST(both.recorded.size() == 5u);
     BOOST_TEST((kinds_of(both.claimed) == std::vector<std::string>{"noop"}));
     add_many(2, "noop");

@@ -82,7 +82,7 @@ private:
     std::string pending_;
 };
 
-std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& job, const std::filesystem::path& dir) {
+std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& job, const JobFolder& folder) {
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
     for (const auto& [k, v] : kind.env) env.push_back(k + "=" + v);
@@ -92,9 +92,9 @@ std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& j
     // Linux refuses an environment string over 128 KiB (MAX_ARG_STRLEN): large
     // arguments come only on stdin and in the file DROVER_ARGS_FILE.
     if (job.args_json.size() <= max_args_in_env) env.push_back("DROVER_ARGS=" + job.args_json);
-    env.push_back("DROVER_ARGS_FILE=" + (dir / "args.json").string());
-    env.push_back("DROVER_INBOUND=" + (dir / "inbound").string());
-    env.push_back("DROVER_OUTBOUND=" + (dir / "outbound").string());
+    env.push_back("DROVER_ARGS_FILE=" + folder.args_file().string());
+    env.push_back("DROVER_INBOUND=" + folder.inbound().string());
+    env.push_back("DROVER_OUTBOUND=" + folder.outbound().string());
     env.push_back("DROVER_CONTROL_FD=3");
     return env;
 }
@@ -108,14 +108,12 @@ std::string without_trailing_space(std::string s) {
 
 AttemptResult CommandExecutor::run(JobControl& control) {
     const ClaimedJob& job = control.job();
-    auto dir = jobs_dir_ / std::to_string(job.id);
-    std::filesystem::create_directories(dir / "inbound");
-    std::filesystem::create_directories(dir / "outbound");
-    {
-        std::ofstream args_file(dir / "args.json", std::ios::binary);
-        args_file << job.args_json;
-        if (!args_file) return AttemptResult::retry("cannot write " + (dir / "args.json").string());
+    try {
+        folder_.prepare(job.args_json);
+    } catch (const std::exception& e) {
+        return AttemptResult::retry(std::string("job folder: ") + e.what());
     }
+    const auto& dir = folder_.dir();
 
     Pipe in, out, err, ctl;
     posix_spawn_file_actions_t actions;
@@ -141,7 +139,7 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    auto env_s = child_environment(kind_, job, dir);
+    auto env_s = child_environment(kind_, job, folder_);
     std::vector<char*> envp;
     for (auto& e : env_s) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -153,7 +151,7 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (spawn_error != 0) {
-        std::filesystem::remove_all(dir);
+        folder_.clear();
         std::string error = "cannot start " + kind_.argv[0] + ": " + std::strerror(spawn_error);
         control.log("runner", error);
         // Retrying cannot make a missing program appear: the kind is misconfigured.
@@ -261,7 +259,7 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     if (pidfd >= 0) ::close(pidfd);
     // Whatever the child left running in its group goes with it.
     kill(-pid, SIGKILL);
-    std::filesystem::remove_all(dir);
+    folder_.clear();
 
     // The error names the last lines the job wrote: stderr, or stdout if it wrote nothing there.
     std::string tail = without_trailing_space(err_tail.empty() ? out_tail : err_tail);

@@ -34,7 +34,9 @@
 -- queue (100 ms with 200,000 of them) instead of reading the index in order.
 --
 -- $1 owner, $2 queue, $3 limit, $4 lease seconds, $5 now (NULL = now()),
--- $6 $7 $8 start position (or NULL), $9 limited kinds (skipped)
+-- $6 $7 $8 start position (or NULL), $9 limited kinds (skipped), $10 the
+-- worker's slots with nothing to run (NULL = $3; a prefetching worker asks
+-- for more than that, and only real idle slots may attract wake-ups)
 WITH picked AS MATERIALIZED (
     SELECT id
     FROM drover.jobs
@@ -53,6 +55,9 @@ WITH picked AS MATERIALIZED (
         attempt = j.attempt + 1,
         lease_owner = $1,
         lease_expires_at = coalesce($5::timestamptz, now()) + make_interval(secs => $4::double precision),
+        -- The claim time: for a job a worker prefetched (claimed while its
+        -- slots were busy, started when one freed; see worker.hpp) that is up
+        -- to ~2 job lengths before its process started.
         started_at = coalesce($5::timestamptz, now()),
         progress_percent = NULL,
         progress_message = NULL
@@ -66,7 +71,8 @@ WITH picked AS MATERIALIZED (
     -- a slot frees. Written only when it changes, so a worker that keeps
     -- filling its slots writes nothing here.
     UPDATE drover.workers
-    SET idle_slots = $3 - (SELECT count(*) FROM claimed)
-    WHERE worker_id = $1 AND idle_slots <> $3 - (SELECT count(*) FROM claimed)
+    SET idle_slots = greatest(0, coalesce($10::integer, $3) - (SELECT count(*) FROM claimed))
+    WHERE worker_id = $1
+      AND idle_slots <> greatest(0, coalesce($10::integer, $3) - (SELECT count(*) FROM claimed))
 )
 SELECT * FROM claimed ORDER BY -priority::integer, run_at, id;
