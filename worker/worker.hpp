@@ -1,28 +1,31 @@
 #pragma once
-// The worker's coordinator: wait → complete → claim → dispatch, on one
-// connection, plus a dedicated LISTEN connection that wakes it.
+// The worker's coordinator: wait → one round (output, outcomes, claim) →
+// start jobs, on one connection, plus a dedicated LISTEN connection that
+// wakes it (registered in drover.workers, so inserts wake only idle workers).
 //  - Wakes on a NOTIFY for one of its queues, on a finished attempt, on the
 //    heartbeat, and on a slow poll (NOTIFY is only a hint).
 //  - Claims at most its free slots, one statement per queue, rotating the
 //    queue it starts with: kinds with a concurrency limit first, one locked
 //    transaction each; then the rest of the queue from where its last claim
 //    stopped (from the head after a NOTIFY, on a short claim and every 500 ms).
-//  - Records finished attempts in batches (jobs/complete_many), keeping them
-//    until the database has them: a dropped connection loses no completion.
+//  - Records finished attempts in batches, keeping them until the database
+//    has them: a dropped connection loses no completion.
 //  - Writes its jobs' log lines and progress in batches (at most every 200 ms),
-//    before the outcomes, so a finished job's log is complete.
+//    in the same transaction as the outcomes (JobStore::write_round), so a
+//    finished job's log is complete.
 //  - Extends all its leases in one statement every lease/3; learns there of
 //    leases lost and of cancel requests whose notification was lost.
 //  - Runs the lease rescue every few seconds (one worker at a time).
 //  - Stops a running job at once on a drover_cancel notification.
 //  - Prefetches while recent jobs are short: holds up to 2 x concurrency
-//    claimed jobs beyond its running ones (about 100 ms of work), waiting in the runner's queue, so
-//    that a freed slot is refilled without a database round and a round
+//    claimed jobs beyond its running ones (about 100 ms of work), waiting in
+//    the runner's queue, so that a freed slot is refilled without a database round and a round
 //    records several outcomes and claims several jobs (see Prefetch below).
 //    A waiting job is leased like a running one (the heartbeat extends it),
 //    ends `cancelled` unstarted on a cancel, is dropped when its lease is
 //    lost, released (no attempt used) on shutdown, and given back after
-//    waiting DROVER_PREFETCH_MAX_WAIT_MS. Its started_at in the database is its claim time.
+//    waiting DROVER_PREFETCH_MAX_WAIT_MS. Its started_at in the database is
+//    its claim time.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>

@@ -156,21 +156,13 @@ std::vector<ClaimedJob> JobStore::claim_limited(const std::string& owner, const 
                                                 int lease_s, const std::vector<std::string>& skip_kinds) {
     return db::in_transaction(conn_, [&] {
         auto locked = conn_.query("jobs/lock_queue_limit", db::Params().add(queue));
-        if (!locked.empty()) {
-            auto running = conn_.query("jobs/queue_running", db::Params().add(queue)).int64(0, 0);
-            limit = static_cast<int>(std::min<std::int64_t>(limit, std::max<std::int64_t>(0, locked.int64(0, 0) - running)));
-        }
+        if (!locked.empty()) limit = room(locked, conn_.query("jobs/queue_running", db::Params().add(queue)), limit);
         if (limit == 0) return std::vector<ClaimedJob>{};
         return claim(owner, queue, limit, lease_s, std::nullopt, std::nullopt, skip_kinds);
     });
 }
 
-std::vector<std::string> JobStore::limited_queues() {
-    auto r = conn_.query("jobs/limited_queues");
-    std::vector<std::string> out;
-    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
-    return out;
-}
+std::vector<std::string> JobStore::limited_queues() { return texts(conn_.query("jobs/limited_queues")); }
 
 void JobStore::set_queue_limit(const std::string& queue, int concurrency) {
     conn_.query("jobs/set_queue_limit", db::Params().add(queue).add(concurrency));
