@@ -12,6 +12,7 @@
 
 #include "core/db/listener.hpp"
 #include "core/error.hpp"
+#include "core/storable.hpp"
 #include "core/store/worker_registry.hpp"
 #include "core/sweeps/lease_rescuer.hpp"
 #include "worker/job_output.hpp"
@@ -158,6 +159,16 @@ void Worker::listen_loop() {
 
 void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result) {
     const auto& job = control->job();
+    // The job's own data must never fail the round that records it (and with
+    // it the other jobs' outcomes): an error text is made storable, and a
+    // result Postgres would refuse fails this job alone.
+    if (result.error) result.error = storable_text(*result.error);
+    if (result.result_json) {
+        if (auto why = jsonb_refusal(*result.result_json)) {
+            control->log("runner", "result cannot be stored: " + *why);
+            result = AttemptResult::permanent_failure("result cannot be stored: " + *why);
+        }
+    }
     Outcome outcome{job.id,   job.attempt,     result.type, std::move(result.result_json), std::move(result.error),
                     result.snooze_s, std::nullopt};
     if (const Kind* kind = kinds_.find(job.kind); kind && kind->backoff && outcome.type == Outcome::Type::retry) {

@@ -96,7 +96,7 @@ db::Params complete_params(const std::string& owner, const std::vector<Outcome>&
         retry_ins);
 }
 
-db::Params append_logs_params(const std::vector<LogLine>& lines) {
+db::Params append_logs_params(const std::string& owner, const std::vector<LogLine>& lines) {
     std::vector<std::int64_t> ids, attempts;
     std::vector<std::string> streams, times, texts;
     for (const auto& l : lines) {
@@ -106,7 +106,7 @@ db::Params append_logs_params(const std::vector<LogLine>& lines) {
         times.push_back(l.at);
         texts.push_back(l.line);
     }
-    return db::Params().add(ids).add(attempts).add(streams).add(times).add(texts);
+    return db::Params().add(owner).add(ids).add(attempts).add(streams).add(times).add(texts);
 }
 
 db::Params set_progress_params(const std::string& owner, const std::vector<Progress>& progress) {
@@ -207,7 +207,7 @@ std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, cons
 JobStore::RoundResult JobStore::write_round(const std::string& owner, const Round& round,
                                             const std::optional<ClaimRequest>& claim) {
     std::vector<db::Connection::Pipelined> queries{{"session/generic_plans", {}}};
-    if (!round.logs.empty()) queries.push_back({"jobs/append_logs", append_logs_params(round.logs)});
+    if (!round.logs.empty()) queries.push_back({"jobs/append_logs", append_logs_params(owner, round.logs)});
     if (!round.progress.empty()) queries.push_back({"jobs/set_progress", set_progress_params(owner, round.progress)});
     std::optional<std::size_t> complete_at, claim_at;
     if (!round.outcomes.empty()) {
@@ -248,8 +248,9 @@ int JobStore::rescue_expired(int limit, const std::optional<std::string>& now) {
     return conn_.query("jobs/rescue_expired", db::Params().add(now).add(limit)).rows();
 }
 
-void JobStore::append_logs(const std::vector<LogLine>& lines) {
-    if (!lines.empty()) conn_.query("jobs/append_logs", append_logs_params(lines));
+int JobStore::append_logs(const std::string& owner, const std::vector<LogLine>& lines) {
+    if (lines.empty()) return 0;
+    return static_cast<int>(conn_.query("jobs/append_logs", append_logs_params(owner, lines)).affected());
 }
 
 void JobStore::set_progress(const std::string& owner, const std::vector<Progress>& progress) {

@@ -145,7 +145,9 @@ public:
     // Puts back up to `limit` jobs whose lease expired; returns how many.
     int rescue_expired(int limit, const std::optional<std::string>& now = std::nullopt);
 
-    void append_logs(const std::vector<LogLine>& lines);
+    // Stores the lines of attempts `owner` still holds (running under its
+    // lease, same attempt); drops the others. Returns how many were stored.
+    int append_logs(const std::string& owner, const std::vector<LogLine>& lines);
     void set_progress(const std::string& owner, const std::vector<Progress>& progress);
     // Up to `limit` lines of the app's job after line id `after`, in order.
     std::vector<LogLine> logs_page(std::int64_t job_id, const std::string& app, std::int64_t after, int limit);
