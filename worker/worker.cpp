@@ -14,9 +14,9 @@
 #include "core/error.hpp"
 #include "core/storable.hpp"
 #include "core/store/worker_registry.hpp"
-#include "core/sweeps/lease_rescuer.hpp"
 #include "worker/job_output.hpp"
 #include "worker/job_runner.hpp"
+#include "worker/sweeper.hpp"
 
 namespace drover::worker {
 
@@ -79,11 +79,13 @@ public:
                                                               w.options_.concurrency);
                    }),
           runner(w.kinds_, w.handlers_, w.options_.state_dir / "jobs", w.options_.concurrency,
-                 [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }) {}
+                 [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }),
+          sweeper(w.options_.database_url, w.options_.rescue_interval, w.kinds_.backoffs()) {}
 
     db::Listener listener;
     JobOutput output;
     JobRunner runner;
+    Sweeper sweeper;
     std::thread listen_thread;
 };
 
@@ -397,7 +399,9 @@ void Worker::run() {
         for (const auto& [kind, concurrency] : kinds_.kind_limits()) store.set_kind_limit(kind, concurrency);
     }
     impl_->listen_thread = std::thread([this] { listen_loop(); });
+    impl_->sweeper.start();
     coordinate();
+    impl_->sweeper.stop();
     impl_->runner.stop();
     listener_stop_ = true;
     impl_->listener.interrupt();
@@ -411,11 +415,6 @@ void Worker::coordinate() {
     auto heartbeat_every = std::chrono::milliseconds(options_.lease_s * 1000 / 3);
     auto next_poll = Clock::now();
     auto next_heartbeat = Clock::now() + heartbeat_every;
-    // Jittered so that workers started together do not contend for the rescue lock in step.
-    auto jittered = [&](std::chrono::milliseconds d) {
-        return std::chrono::milliseconds(std::uniform_int_distribution<long>(d.count() * 8 / 10, d.count() * 12 / 10)(rng));
-    };
-    auto next_rescue = Clock::now() + jittered(options_.rescue_interval);
     auto next_limits_refresh = Clock::now();
     std::optional<Clock::time_point> stop_deadline;
     bool more_waiting = false;  // the last claim filled every free slot: there may be more
@@ -434,7 +433,7 @@ void Worker::coordinate() {
         if (options_.prefetch_max_wait.count() > 0) oldest_waiting = impl_->runner.oldest_waiting();
         {
             std::unique_lock lock(mutex_);
-            auto until = std::min({next_poll, next_heartbeat, next_rescue});
+            auto until = std::min(next_poll, next_heartbeat);
             if (stop_deadline) until = std::min(until, *stop_deadline);
             if (!impl_->output.empty()) until = std::min(until, next_output_flush_);
             if (oldest_waiting) until = std::min(until, *oldest_waiting + options_.prefetch_max_wait);
@@ -500,10 +499,6 @@ void Worker::coordinate() {
             if (now >= next_heartbeat) {
                 heartbeat(store);
                 next_heartbeat = now + heartbeat_every;
-            }
-            if (now >= next_rescue && !stopping) {
-                LeaseRescuer::run_once(*conn);
-                next_rescue = now + jittered(options_.rescue_interval);
             }
             if (!stopping && free_slots > 0 && (poll_now || now >= next_poll)) {
                 if (now >= next_limits_refresh) {

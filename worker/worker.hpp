@@ -15,7 +15,8 @@
 //    finished job's log is complete.
 //  - Extends all its leases in one statement every lease/3; learns there of
 //    leases lost and of cancel requests whose notification was lost.
-//  - Runs the lease rescue every few seconds (one worker at a time).
+//  - Runs the lease rescue every few seconds (one worker at a time across
+//    hosts) on a thread and connection of its own (worker/sweeper.hpp).
 //  - Stops a running job at once on a drover_cancel notification.
 //  - Prefetches while recent jobs are short: holds up to 2 x concurrency
 //    claimed jobs beyond its running ones (about 100 ms of work), waiting in

@@ -244,8 +244,18 @@ std::optional<Job> JobStore::cancel(std::int64_t id, const std::string& app) {
     return job_from_row(r, 0);
 }
 
-int JobStore::rescue_expired(int limit, const std::optional<std::string>& now) {
-    return conn_.query("jobs/rescue_expired", db::Params().add(now).add(limit)).rows();
+int JobStore::rescue_expired(int limit, const std::optional<std::string>& now,
+                             const std::map<std::string, Backoff>& backoffs) {
+    std::vector<std::string> kinds, initial, multiplier, max;
+    for (const auto& [kind, b] : backoffs) {
+        kinds.push_back(kind);
+        initial.push_back(std::to_string(b.initial_s));
+        multiplier.push_back(std::to_string(b.multiplier));
+        max.push_back(std::to_string(b.max_s));
+    }
+    return conn_.query("jobs/rescue_expired",
+                       db::Params().add(now).add(limit).add(kinds).add(initial).add(multiplier).add(max))
+        .rows();
 }
 
 int JobStore::append_logs(const std::string& owner, const std::vector<LogLine>& lines) {

@@ -3,12 +3,14 @@
 // Every method is one statement; none opens a transaction of its own, so a
 // caller can compose them inside one.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/db/connection.hpp"
 #include "core/job.hpp"
+#include "core/kinds.hpp"
 
 namespace drover {
 
@@ -143,7 +145,9 @@ public:
     // stop it. Returns the job, or nothing when it is unknown or finished.
     std::optional<Job> cancel(std::int64_t id, const std::string& app);
     // Puts back up to `limit` jobs whose lease expired; returns how many.
-    int rescue_expired(int limit, const std::optional<std::string>& now = std::nullopt);
+    // `backoffs`: the kinds' own retry backoff (others get the default).
+    int rescue_expired(int limit, const std::optional<std::string>& now = std::nullopt,
+                       const std::map<std::string, Backoff>& backoffs = {});
 
     // Stores the lines of attempts `owner` still holds (running under its
     // lease, same attempt); drops the others. Returns how many were stored.

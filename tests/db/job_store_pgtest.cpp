@@ -46,6 +46,8 @@ std::vector<std::int64_t> ids(const std::vector<ClaimedJob>& jobs) {
 
 }  // namespace
 
+static double seconds_value(db::Connection& conn, const std::string& sql) { return std::stod(std::string(conn.exec(sql).text(0, 0))); }
+
 BOOST_FIXTURE_TEST_SUITE(job_store_pgtest, Fixture)
 
 BOOST_AUTO_TEST_CASE(insert_then_get_round_trips_every_field) {
@@ -406,6 +408,24 @@ BOOST_AUTO_TEST_CASE(logs_page_in_order_with_a_cursor) {
     BOOST_REQUIRE(seen.size() == 25u);
     for (int i = 0; i < 25; ++i) BOOST_TEST(seen[i] == "line " + std::to_string(i));
     BOOST_TEST(store.logs_page(id, "other-app", 0, 10).empty());
+}
+
+BOOST_AUTO_TEST_CASE(rescue_waits_the_kinds_own_backoff) {
+    auto slow = add();
+    auto other = add();
+    conn.exec("UPDATE drover.jobs SET kind = 'slow' WHERE id = " + std::to_string(slow));
+    store.claim("dead-worker", "default", 2, 30);
+    auto later = "2999-01-01T00:00:00Z";
+    // Attempt 1 failed: the kind's backoff says 1000 s; the default says 1^4 + 1 = 2 s.
+    BOOST_TEST(store.rescue_expired(100, later, {{"slow", Backoff{1000, 2, 3600}}}) == 2);
+    auto delay = [&](std::int64_t id) {
+        return seconds_value(conn, "SELECT extract(epoch FROM run_at - '2999-01-01T00:00:00Z')::float8 FROM drover.jobs "
+                               "WHERE id = " + std::to_string(id));
+    };
+    BOOST_TEST(delay(slow) >= 900.0);
+    BOOST_TEST(delay(slow) <= 1100.0);
+    BOOST_TEST(delay(other) >= 1.8);
+    BOOST_TEST(delay(other) <= 2.2);
 }
 
 BOOST_AUTO_TEST_CASE(append_logs_keeps_only_lines_of_attempts_the_worker_holds) {
