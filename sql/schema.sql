@@ -1,7 +1,7 @@
 \restrict dbmate
 
--- Dumped from database version 15.20 (Debian 15.20-0+deb12u1)
--- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)
+-- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
+-- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
 
 SET statement_timeout = 0;
 SET lock_timeout = 0;
@@ -227,7 +227,9 @@ ALTER TABLE drover.jobs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 CREATE TABLE drover.kind_limits (
     kind text NOT NULL,
     concurrency integer NOT NULL,
-    CONSTRAINT kind_limits_concurrency_check CHECK ((concurrency >= 0))
+    source text DEFAULT 'operator'::text NOT NULL,
+    CONSTRAINT kind_limits_concurrency_check CHECK ((concurrency >= 0)),
+    CONSTRAINT kind_limits_source_check CHECK ((source = ANY (ARRAY['kinds_file'::text, 'operator'::text])))
 );
 
 
@@ -238,7 +240,9 @@ CREATE TABLE drover.kind_limits (
 CREATE TABLE drover.queue_limits (
     queue text NOT NULL,
     concurrency integer NOT NULL,
-    CONSTRAINT queue_limits_concurrency_check CHECK ((concurrency >= 0))
+    source text DEFAULT 'operator'::text NOT NULL,
+    CONSTRAINT queue_limits_concurrency_check CHECK ((concurrency >= 0)),
+    CONSTRAINT queue_limits_source_check CHECK ((source = ANY (ARRAY['kinds_file'::text, 'operator'::text])))
 );
 
 
@@ -386,4 +390,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000003'),
     ('20261123000004'),
     ('20261123000005'),
-    ('20261123000006');
+    ('20261123000006'),
+    ('20261201000021');

@@ -392,11 +392,23 @@ int Worker::start(std::vector<ClaimedJob> jobs) {
 }
 
 void Worker::run() {
-    if (!kinds_.queue_limits().empty() || !kinds_.kind_limits().empty()) {
+    {
+        // The kinds file owns the limits it declares: a limit removed from it
+        // goes (see the migration limits_owned_by_kinds_file).
         db::Connection conn(options_.database_url, "drover-worker");
-        JobStore store(conn);
-        for (const auto& [queue, concurrency] : kinds_.queue_limits()) store.set_queue_limit(queue, concurrency);
-        for (const auto& [kind, concurrency] : kinds_.kind_limits()) store.set_kind_limit(kind, concurrency);
+        for (const auto& c : JobStore(conn).declare_limits(kinds_.kind_limits(), kinds_.queue_limits())) {
+            auto text = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("none"); };
+            if (c.change == "operator_wins") {
+                spdlog::warn("{} {}: the kinds file says concurrency {}, an operator set {}: the operator's stays",
+                             c.scope, c.name, text(c.new_concurrency), text(c.old_concurrency));
+            } else if (c.change == "added") {
+                spdlog::info("{} {}: concurrency limit {}", c.scope, c.name, text(c.new_concurrency));
+            } else {
+                // Another kinds file declared it otherwise: every worker should run with the same file.
+                spdlog::warn("{} {}: concurrency limit {} -> {} (this worker's kinds file)", c.scope, c.name,
+                             text(c.old_concurrency), text(c.new_concurrency));
+            }
+        }
     }
     impl_->listen_thread = std::thread([this] { listen_loop(); });
     impl_->sweeper.start();

@@ -1,6 +1,7 @@
 #include "core/store/job_store.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace drover {
 namespace {
@@ -197,6 +198,32 @@ std::vector<std::string> JobStore::limited_kinds_due(const std::string& queue, c
 
 void JobStore::set_kind_limit(const std::string& kind, int concurrency) {
     conn_.query("jobs/set_kind_limit", db::Params().add(kind).add(concurrency));
+}
+
+std::vector<LimitChange> JobStore::declare_limits(const std::map<std::string, int>& kind_limits,
+                                                  const std::map<std::string, int>& queue_limits) {
+    auto params = [](const std::map<std::string, int>& limits) {
+        std::vector<std::string> names;
+        std::vector<std::int64_t> values;
+        for (const auto& [name, concurrency] : limits) {
+            names.push_back(name);
+            values.push_back(concurrency);
+        }
+        return db::Params().add(names).add(values);
+    };
+    return db::in_transaction(conn_, [&] {
+        std::vector<LimitChange> out;
+        for (const auto& [scope, query, limits] :
+             {std::tuple{"kind", "jobs/declare_kind_limits", &kind_limits},
+              std::tuple{"queue", "jobs/declare_queue_limits", &queue_limits}}) {
+            auto r = conn_.query(query, params(*limits));
+            for (int i = 0; i < r.rows(); ++i) {
+                out.push_back({scope, std::string(r.text(i, 0)), std::string(r.text(i, 1)), r.optional_int64(i, 2),
+                               r.optional_int64(i, 3)});
+            }
+        }
+        return out;
+    });
 }
 
 std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,

@@ -52,6 +52,16 @@ struct Outcome {
     std::optional<int> retry_in_s;  // retry: the kind's own backoff; none = the default formula
 };
 
+// A concurrency limit a kinds file declaration added, changed or removed (or
+// that an operator's row overrides), see jobs/declare_kind_limits.sql.
+struct LimitChange {
+    std::string scope;   // kind or queue
+    std::string change;  // added, changed, removed, operator_wins
+    std::string name;
+    std::optional<std::int64_t> old_concurrency;
+    std::optional<std::int64_t> new_concurrency;
+};
+
 struct LeaseStatus {
     std::int64_t id = 0;
     bool cancel_requested = false;
@@ -107,6 +117,10 @@ public:
     // Which of `kinds` have a due job in `queue` and seem to have room (a hint, read without locks).
     std::vector<std::string> limited_kinds_due(const std::string& queue, const std::vector<std::string>& kinds);
     void set_kind_limit(const std::string& kind, int concurrency);
+    // Makes the limits owned by kinds files exactly these (a worker's kinds
+    // file), leaving operators' rows alone; one transaction.
+    std::vector<LimitChange> declare_limits(const std::map<std::string, int>& kind_limits,
+                                            const std::map<std::string, int>& queue_limits);
 
     // Returns the ids recorded; the others were no longer running under this owner's lease.
     std::vector<std::int64_t> complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
