@@ -195,6 +195,8 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
         case StopReason::none:
             break;
     }
+    // Instant kinds run on the coordinator without a runner thread's start mark.
+    outcome.ran = control->started_at().has_value() || impl_->runner.is_instant(job.kind);
     if (outcome.error) {
         spdlog::warn("job {} ({}) attempt {}: {}", job.id, job.kind, job.attempt, *outcome.error);
     } else {
@@ -271,12 +273,33 @@ JobStore::RoundResult Worker::write_round(JobStore& store, const std::optional<J
         if (result.recorded.size() != round.outcomes.size()) {
             spdlog::warn("{} of {} results were not recorded: their leases were lost",
                          round.outcomes.size() - result.recorded.size(), round.outcomes.size());
+            note_lost_attempts(store, round.outcomes, result.recorded);
         }
         return result;
     } catch (...) {
         impl_->output.put_back({std::move(round.logs), std::move(round.progress)});
         unrecorded_ = std::move(round.outcomes);
         throw;
+    }
+}
+
+void Worker::note_lost_attempts(JobStore& store, const std::vector<Outcome>& outcomes,
+                                const std::vector<std::int64_t>& recorded) {
+    std::set<std::int64_t> kept(recorded.begin(), recorded.end());
+    std::vector<std::int64_t> ids, attempts;
+    std::vector<std::string> whats;
+    for (const auto& o : outcomes) {
+        if (kept.contains(o.id) || !o.ran) continue;
+        ids.push_back(o.id);
+        attempts.push_back(o.attempt);
+        whats.push_back(o.type == Outcome::Type::succeeded ? "it succeeded, unrecorded"
+                                                           : "it ended unrecorded: " + o.error.value_or("stopped"));
+    }
+    try {
+        store.note_lost_attempts(options_.worker_id, ids, attempts, whats);
+    } catch (const DbError& e) {
+        // Only a note: the outcomes themselves are settled (not ours to record).
+        spdlog::warn("could not note {} lost attempts: {}", ids.size(), e.what());
     }
 }
 

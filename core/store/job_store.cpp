@@ -294,6 +294,11 @@ void JobStore::set_progress(const std::string& owner, const std::vector<Progress
     if (!progress.empty()) conn_.query("jobs/set_progress", set_progress_params(owner, progress));
 }
 
+void JobStore::note_lost_attempts(const std::string& owner, const std::vector<std::int64_t>& ids,
+                                  const std::vector<std::int64_t>& attempts, const std::vector<std::string>& whats) {
+    if (!ids.empty()) conn_.query("jobs/note_lost_attempts", db::Params().add(owner).add(ids).add(attempts).add(whats));
+}
+
 std::vector<LogLine> JobStore::logs_page(std::int64_t job_id, const std::string& app, std::int64_t after,
                                         int limit) {
     auto r = conn_.query("jobs/logs_page", db::Params().add(job_id).add(app).add(after).add(limit));

@@ -50,6 +50,7 @@ struct Outcome {
     std::optional<std::string> error;
     std::optional<int> snooze_s;
     std::optional<int> retry_in_s;  // retry: the kind's own backoff; none = the default formula
+    bool ran = true;  // false: a prefetched job that ended without starting (not written to the database)
 };
 
 // A concurrency limit a kinds file declaration added, changed or removed (or
@@ -167,6 +168,11 @@ public:
     // lease, same attempt); drops the others. Returns how many were stored.
     int append_logs(const std::string& owner, const std::vector<LogLine>& lines);
     void set_progress(const std::string& owner, const std::vector<Progress>& progress);
+    // Notes in each job's log that `owner` ran this attempt without holding
+    // its claim any more (jobs/note_lost_attempts.sql); `what` says what
+    // became of the run. Ids, attempts and whats go together.
+    void note_lost_attempts(const std::string& owner, const std::vector<std::int64_t>& ids,
+                            const std::vector<std::int64_t>& attempts, const std::vector<std::string>& whats);
     // Up to `limit` lines of the app's job after line id `after`, in order.
     std::vector<LogLine> logs_page(std::int64_t job_id, const std::string& app, std::int64_t after, int limit);
 
