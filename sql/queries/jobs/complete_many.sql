@@ -54,5 +54,6 @@ SET status = CASE
 FROM unnest($2::bigint[], $3::text[], $4::jsonb[], $5::text[], $7::integer[], $8::integer[], $9::integer[])
          AS o(id, outcome, result, error, snooze_s, attempt, retry_in_s),
      (SELECT coalesce($6::timestamptz, now()) AS now) AS c
-WHERE j.id = o.id AND j.status::text = 'running' AND j.lease_owner = $1 AND j.attempt = o.attempt
+WHERE j.id = o.id AND j.id = ANY($2::bigint[])  -- primary-key lookups whatever the join (see jobs/claim)
+  AND j.status::text = 'running' AND j.lease_owner = $1 AND j.attempt = o.attempt
 RETURNING j.id;

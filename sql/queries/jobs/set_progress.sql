@@ -5,4 +5,5 @@
 UPDATE drover.jobs AS j
 SET progress_percent = p.percent, progress_message = p.message
 FROM unnest($2::bigint[], $3::smallint[], $4::text[]) AS p(id, percent, message)
-WHERE j.id = p.id AND j.status::text = 'running' AND j.lease_owner = $1;
+WHERE j.id = p.id AND j.id = ANY($2::bigint[])  -- primary-key lookups whatever the join (see jobs/claim)
+  AND j.status::text = 'running' AND j.lease_owner = $1;
