@@ -31,11 +31,11 @@ std::vector<e2e::CommandKind> command_kinds(const e2e::TempDir& capture) {
                          R"( printf '%s' "$DROVER_JOB_ID" > "$d/id"; printf '%s' "$DROVER_JOB_ATTEMPT" > "$d/attempt";)"
                          R"( printf '%s' "$DROVER_JOB_KIND" > "$d/kind"; pwd > "$d/pwd";)"
                          R"( printf '%s' "$GREETING" > "$d/greeting")")
-            .with_env("CAPTURE_DIR", capture.str())
+            .with_env("CAPTURE_DIR", capture.str()).shares(capture.str())
             .with_env("GREETING", "hello from the kinds file"),
         // Counts the bytes of its arguments.
         e2e::CommandKind("count_args", R"(wc -c > "$CAPTURE_DIR/$DROVER_JOB_ID.size")")
-            .with_env("CAPTURE_DIR", capture.str()),
+            .with_env("CAPTURE_DIR", capture.str()).shares(capture.str()),
         // Fails its first attempt, succeeds on the second.
         e2e::CommandKind(
             "flaky",

@@ -26,18 +26,18 @@ struct Fixture {
     test::DroverStack stack{e2e::kinds_file({
         e2e::CommandKind("quick", "exit 0"),
         // Runs until the test creates $FILES/go.
-        e2e::CommandKind("gate", R"(while [ ! -e "$FILES/go" ]; do sleep 0.02; done)").with_env("FILES", files.str()),
-        e2e::CommandKind("mark", R"(touch "$FILES/ran-$DROVER_JOB_ID")").with_env("FILES", files.str()),
+        e2e::CommandKind("gate", R"(while [ ! -e "$FILES/go" ]; do sleep 0.02; done)").with_env("FILES", files.str()).shares(files.str()),
+        e2e::CommandKind("mark", R"(touch "$FILES/ran-$DROVER_JOB_ID")").with_env("FILES", files.str()).shares(files.str()),
         // Records what it finds in its folder, then leaves a mess behind.
         e2e::CommandKind("litter",
                          R"(find . -mindepth 1 | sort > "$FILES/seen-$DROVER_JOB_ID"; pwd > "$FILES/pwd-$DROVER_JOB_ID"; )"
                          R"(cat "$DROVER_ARGS_FILE" > "$FILES/args-$DROVER_JOB_ID"; )"
                          R"(touch "$DROVER_INBOUND/in" "$DROVER_OUTBOUND/out" cwd-file; mkdir -p sub/deeper; )"
                          R"(touch sub/deeper/x; echo changed > args.json.bak)")
-            .with_env("FILES", files.str()),
+            .with_env("FILES", files.str()).shares(files.str()),
         e2e::CommandKind("nasty",
                          R"(rm -rf outbound; ln -s "$FILES/target" outbound; chmod 500 inbound; touch cwd-file)")
-            .with_env("FILES", files.str()),
+            .with_env("FILES", files.str()).shares(files.str()),
     })};
     db::Connection conn = stack.database().connect();
 

@@ -108,6 +108,9 @@ Sandbox Sandbox::create(const KindRegistry& kinds, const fs::path& jobs_dir) {
     s.enabled_ = true;
     const std::string fix =
         " Fix that, or set DROVER_SANDBOX=off (unsafe: jobs can then read other jobs' folders and the worker's files).";
+    if (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) != 0) {
+        throw ConfigError("the job sandbox needs /usr/bin/setpriv (Debian package util-linux) to run jobs as their user." + fix);
+    }
     for (const char* candidate : {"/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"}) {
         if (access(candidate, X_OK) == 0) {
             s.bwrap_ = candidate;
@@ -164,13 +167,15 @@ Sandbox Sandbox::create(const KindRegistry& kinds, const fs::path& jobs_dir) {
         probes.push_back(std::nullopt);
     }
     for (const auto& user : probes) {
-        auto [code, output] = run_captured(s.bwrap_, s.probe_argv("/bin/true"), user);
+        auto [code, output] = run_captured(s.bwrap_, s.probe_argv("/bin/true", user), std::nullopt);
         if (code != 0) {
             throw ConfigError("the job sandbox does not start on this host" +
                               (user ? " (as uid " + std::to_string(user->uid) + ")" : std::string()) + ": bwrap said: " +
                               (output.empty() ? "exit " + std::to_string(code) : output) +
-                              ". It needs unprivileged user namespaces (sysctl user.max_user_namespaces > 0; on some "
-                              "kernels kernel.unprivileged_userns_clone=1 or an AppArmor profile for bwrap)." +
+                              (s.switch_user_ ? std::string(".")
+                                              : std::string(". Run by a user other than root, it needs unprivileged user "
+                                                            "namespaces (sysctl user.max_user_namespaces > 0; on some "
+                                                            "kernels kernel.unprivileged_userns_clone=1).")) +
                               fix);
         }
     }
@@ -184,10 +189,20 @@ std::optional<JobUser> Sandbox::user_of(const Kind& kind) const {
 }
 
 std::vector<std::string> Sandbox::common_args() const {
-    std::vector<std::string> a = {bwrap_,         "--unshare-user",  "--unshare-pid", "--unshare-ipc",
-                                  "--unshare-uts", "--unshare-cgroup-try", "--disable-userns", "--hostname",
-                                  "drover-job",    "--die-with-parent", "--new-session", "--ro-bind",
-                                  "/usr",          "/usr"};
+    std::vector<std::string> a = {bwrap_, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                                  "--hostname", "drover-job", "--die-with-parent", "--new-session"};
+    if (switch_user_) {
+        // bwrap runs as root (it must: as the job's user it could not even
+        // resolve the job folder's path under a private state folder), with
+        // only the capabilities setpriv needs to become the job's user.
+        // (CAP_DAC_OVERRIDE: to enter the job's 0700 folder, which is the job's).
+        a.insert(a.end(), {"--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add",
+                           "CAP_SETPCAP", "--cap-add", "CAP_DAC_OVERRIDE"});
+    } else {
+        // bwrap runs as the worker's user, in a user namespace of its own.
+        a.insert(a.end(), {"--unshare-user", "--disable-userns"});
+    }
+    a.insert(a.end(), {"--ro-bind", "/usr", "/usr"});
     // /bin, /lib… are links into /usr on Debian 12; older layouts have folders.
     for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
         std::error_code ec;
@@ -200,13 +215,25 @@ std::vector<std::string> Sandbox::common_args() const {
         }
     }
     for (const char* piece : etc_pieces) a.insert(a.end(), {"--ro-bind-try", piece, piece});
-    a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"});
-    return a;
+    a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--perms", "1777"});
+    return a;  // followed by --tmpfs /tmp (and its size)
 }
 
-std::vector<std::string> Sandbox::probe_argv(const std::string& program) const {
+// As root, the job's command runs through setpriv: the job's user and
+// group, no supplementary groups, no capabilities left in any set, and no
+// new privileges (a set-user-ID program such as /usr/bin/su cannot raise them).
+std::vector<std::string> Sandbox::become_args(const std::optional<JobUser>& user) const {
+    if (!switch_user_ || !user) return {};
+    return {"/usr/bin/setpriv", "--reuid=" + std::to_string(user->uid), "--regid=" + std::to_string(user->gid),
+            "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"};
+}
+
+std::vector<std::string> Sandbox::probe_argv(const std::string& program, const std::optional<JobUser>& user) const {
     auto a = common_args();
-    a.insert(a.end(), {"--dir", job_dir, "--chdir", job_dir, "--", program});
+    a.insert(a.end(), {"--tmpfs", "/tmp", "--dir", job_dir, "--chdir", job_dir, "--"});
+    auto become = become_args(user);
+    a.insert(a.end(), become.begin(), become.end());
+    a.push_back(program);
     return a;
 }
 
@@ -215,13 +242,19 @@ ChildSpec Sandbox::child(const Kind& kind, int dir_fd, int info_fd) const {
     spec.program = bwrap_;
     spec.argv = common_args();
     auto& a = spec.argv;
+    // A tmpfs is memory no rlimit counts: as large as the memory limit, if any.
+    if (kind.limits.memory_mb) a.insert(a.end(), {"--size", std::to_string(*kind.limits.memory_mb << 20)});
+    a.insert(a.end(), {"--tmpfs", "/tmp"});
     if (!kind.network) a.push_back("--unshare-net");
     for (const auto& [path, writable] : kind.binds) a.insert(a.end(), {writable ? "--bind" : "--ro-bind", path, path});
     a.insert(a.end(), {"--bind-fd", std::to_string(dir_fd), job_dir, "--chdir", job_dir, "--info-fd",
                        std::to_string(info_fd), "--"});
+    auto become = become_args(user_of(kind));
+    a.insert(a.end(), become.begin(), become.end());
     a.insert(a.end(), kind.argv.begin(), kind.argv.end());
+    // Inherited by bwrap and everything it starts. RLIMIT_NPROC binds the
+    // job's user once setpriv switched to it (root is not held to it).
     spec.limits = kind.limits;
-    if (switch_user_) spec.become = user_of(kind);
     return spec;
 }
 

@@ -8,9 +8,12 @@
 // the job started), its own IPC and UTS namespaces, a new session (no
 // terminal to inject input into), and optionally no network.
 //
-// The worker starts bwrap through spawn_child (child_process.hpp): limits
-// first, then the job's user when the worker is root, so that bwrap itself
-// runs unprivileged and needs only unprivileged user namespaces.
+// The worker starts bwrap through spawn_child (child_process.hpp), which sets
+// the kind's limits first. A worker running as root runs bwrap as root (no
+// user namespace needed) and the job's command through setpriv, as the
+// kind's unprivileged user with no capabilities and no new privileges; any
+// other worker runs bwrap as itself in a user namespace of its own (which
+// needs unprivileged user namespaces), and its jobs run as its own user.
 #include <filesystem>
 #include <map>
 #include <string>
@@ -45,11 +48,12 @@ public:
     static constexpr const char* job_dir = "/job";
     // The same sandbox around a program with an empty folder, for the probe
     // and for bench/spawn_baseline.cpp (argv only; the caller starts it).
-    std::vector<std::string> probe_argv(const std::string& program) const;
+    std::vector<std::string> probe_argv(const std::string& program, const std::optional<JobUser>& user) const;
     const std::string& bwrap_path() const { return bwrap_; }
 
 private:
     std::vector<std::string> common_args() const;
+    std::vector<std::string> become_args(const std::optional<JobUser>& user) const;
     bool enabled_ = false;
     std::string bwrap_;
     bool switch_user_ = false;  // the worker is root: jobs run as their kind's user
