@@ -6,7 +6,13 @@
 // thread, the parent's environment, no pipes, no working folder, no database:
 // the least a job runner must do to run a command COUNT times.
 //
-// Usage: drover-bench-spawn COUNT [CONCURRENCY=8] [PROGRAM=/bin/true]
+// With --sandbox, each spawn starts PROGRAM inside the sandbox the worker
+// puts command jobs in (worker/executors/sandbox.hpp: the same bwrap
+// arguments, and setpriv to the job user when run as root), but with an
+// empty in-memory /job instead of a folder on disk: the floor for Drover's
+// sandboxed jobs, and, against the bare spawn, the sandbox's own cost.
+//
+// Usage: drover-bench-spawn COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox]
 // Prints one JSON object on stdout: jobs, elapsed time from the first spawn to
 // the last reap, jobs/s, and CPU seconds of this process and of its reaped
 // children (user + system). Exits 1 if a spawn fails or a child does not exit 0.
@@ -19,6 +25,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/kinds.hpp"
+#include "worker/executors/sandbox.hpp"
 
 extern char** environ;
 
@@ -34,8 +46,10 @@ double cpu_seconds(int who) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    bool sandboxed = argc > 1 && std::string(argv[argc - 1]) == "--sandbox";
+    if (sandboxed) --argc;
     if (argc < 2 || argc > 4) {
-        std::fprintf(stderr, "usage: %s COUNT [CONCURRENCY=8] [PROGRAM=/bin/true]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox]\n", argv[0]);
         return 2;
     }
     const long count = std::atol(argv[1]);
@@ -45,12 +59,29 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "COUNT and CONCURRENCY must be positive integers\n");
         return 2;
     }
-    char* child_argv[] = {program, nullptr};
+    std::vector<std::string> argv_s = {program};
+    std::string path = program;
+    if (sandboxed) {
+        try {
+            auto kinds = drover::KindRegistry::parse(std::string(R"({"kinds": {"bench": {"command": [")") + program +
+                                                     R"("]}}})");
+            auto sandbox = drover::worker::Sandbox::create(
+                kinds, std::filesystem::temp_directory_path() / "drover-bench-spawn-jobs");
+            argv_s = sandbox.probe_argv(program, sandbox.user_of(*kinds.find("bench")));
+            path = sandbox.bwrap_path();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "drover-bench-spawn: %s\n", e.what());
+            return 1;
+        }
+    }
+    std::vector<char*> child_argv;
+    for (auto& a : argv_s) child_argv.push_back(a.data());
+    child_argv.push_back(nullptr);
 
     long started = 0, reaped = 0, failed = 0;
     auto spawn_one = [&] {
         pid_t pid = 0;
-        int error = posix_spawn(&pid, program, nullptr, nullptr, child_argv, environ);
+        int error = posix_spawn(&pid, path.c_str(), nullptr, nullptr, child_argv.data(), environ);
         if (error != 0) {
             std::fprintf(stderr, "drover-bench-spawn: posix_spawn %s: %s\n", program, std::strerror(error));
             std::exit(1);
@@ -77,9 +108,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "drover-bench-spawn: %ld of %ld children did not exit 0\n", failed, count);
         return 1;
     }
-    std::printf("{\"jobs\":%ld,\"concurrency\":%ld,\"elapsed_s\":%.3f,\"jobs_per_s\":%.1f,\"cpu_s\":%.3f,"
+    std::printf("{\"sandboxed\":%s,\"jobs\":%ld,\"concurrency\":%ld,\"elapsed_s\":%.3f,\"jobs_per_s\":%.1f,\"cpu_s\":%.3f,"
                 "\"children_cpu_s\":%.3f}\n",
-                count, concurrency, elapsed, static_cast<double>(count) / elapsed, cpu_seconds(RUSAGE_SELF),
+                sandboxed ? "true" : "false", count, concurrency, elapsed, static_cast<double>(count) / elapsed, cpu_seconds(RUSAGE_SELF),
                 cpu_seconds(RUSAGE_CHILDREN));
     return 0;
 }

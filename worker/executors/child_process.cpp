@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -97,6 +99,31 @@ Spawned spawn_child(const ChildSpec& spec) {
         // when the worker's thread that started it dies, however it dies.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(127);
+        if (spec.own_pid_namespace) {
+            if (unshare(CLONE_NEWPID) != 0) fail_child(error_fd, errno);
+            // The first process cannot see its parent (getppid() is 0 in
+            // a new namespace): it watches the waiter through a pidfd.
+            int waiter = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));  // close-on-exec
+            if (waiter < 0) fail_child(error_fd, errno);
+            pid_t first = fork();
+            if (first < 0) fail_child(error_fd, errno);
+            if (first > 0) {
+                // The waiter never execs: it closes every descriptor (the
+                // job's pipes, the error pipe, the worker's own sockets and
+                // other jobs' pipes, which it would otherwise hold open),
+                // and passes the first process's exit status on.
+                syscall(SYS_close_range, 0U, ~0U, 0U);
+                int status = 0;
+                while (waitpid(first, &status, 0) < 0) {
+                    if (errno != EINTR) _exit(127);
+                }
+                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            }
+            // PID 1 of the new namespace: when it dies, every process in the namespace does.
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            pollfd gone{waiter, POLLIN, 0};
+            if (poll(&gone, 1, 0) != 0) _exit(127);  // the waiter died before the signal was set
+        }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);

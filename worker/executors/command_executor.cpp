@@ -113,21 +113,26 @@ std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& j
     return out;
 }
 
+long parent_of(long pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto paren = text.rfind(')');
+    char state = 0;
+    long ppid = 0;
+    if (paren == std::string::npos || std::sscanf(text.c_str() + paren + 1, " %c %ld", &state, &ppid) != 2) return 0;
+    return ppid;
+}
+
 // The PID that bwrap's --info-fd names ("child-pid": N, the first process of
 // the job's PID namespace), once it is there; trusted only when it is bwrap's
-// own child.
-std::optional<pid_t> namespace_init(const std::string& info, pid_t bwrap) {
+// child, bwrap being our child or (own_pid_namespace) our grandchild.
+std::optional<pid_t> namespace_init(const std::string& info, pid_t child) {
     auto at = info.find("\"child-pid\":");
     if (at == std::string::npos) return std::nullopt;
     long pid = std::strtol(info.c_str() + at + 12, nullptr, 10);
     if (pid <= 1) return std::nullopt;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    auto paren = text.rfind(')');
-    if (paren == std::string::npos) return std::nullopt;
-    char state = 0;
-    long ppid = 0;
-    if (std::sscanf(text.c_str() + paren + 1, " %c %ld", &state, &ppid) != 2 || ppid != bwrap) return std::nullopt;
+    long bwrap = parent_of(pid);
+    if (bwrap <= 1 || (bwrap != child && parent_of(bwrap) != child)) return std::nullopt;
     return static_cast<pid_t>(pid);
 }
 

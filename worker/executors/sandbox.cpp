@@ -252,6 +252,9 @@ ChildSpec Sandbox::child(const Kind& kind, int dir_fd, int info_fd) const {
     auto become = become_args(user_of(kind));
     a.insert(a.end(), become.begin(), become.end());
     a.insert(a.end(), kind.argv.begin(), kind.argv.end());
+    // As root: bwrap as the first process of a PID namespace of our own,
+    // tied to the worker from the very start (child_process.hpp says why).
+    spec.own_pid_namespace = switch_user_;
     // Inherited by bwrap and everything it starts. RLIMIT_NPROC binds the
     // job's user once setpriv switched to it (root is not held to it).
     spec.limits = kind.limits;
