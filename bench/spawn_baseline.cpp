@@ -6,17 +6,20 @@
 // thread, the parent's environment, no pipes, no working folder, no database:
 // the least a job runner must do to run a command COUNT times.
 //
-// With --sandbox, each spawn starts PROGRAM inside the sandbox the worker
-// puts command jobs in (worker/executors/sandbox.hpp: the same bwrap
-// arguments, and setpriv to the job user when run as root), but with an
-// empty in-memory /job instead of a folder on disk: the floor for Drover's
+// With --sandbox, each spawn starts PROGRAM inside the very sandbox the
+// worker puts a command job in (Sandbox::child and spawn_child: the same
+// bwrap arguments, limits, PID namespace of its own and setpriv to the job
+// user when run as root), with one folder made once and bound as /job every
+// time (no folder per job, no pipes, no database): the floor for Drover's
 // sandboxed jobs, and, against the bare spawn, the sandbox's own cost.
 //
 // Usage: drover-bench-spawn COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox]
 // Prints one JSON object on stdout: jobs, elapsed time from the first spawn to
 // the last reap, jobs/s, and CPU seconds of this process and of its reaped
 // children (user + system). Exits 1 if a spawn fails or a child does not exit 0.
+#include <fcntl.h>
 #include <spawn.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "core/kinds.hpp"
+#include "worker/executors/child_process.hpp"
 #include "worker/executors/sandbox.hpp"
 
 extern char** environ;
@@ -59,29 +63,40 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "COUNT and CONCURRENCY must be positive integers\n");
         return 2;
     }
-    std::vector<std::string> argv_s = {program};
-    std::string path = program;
+    char* child_argv[] = {program, nullptr};
+    drover::worker::ChildSpec spec;
+    std::filesystem::path job_dir;
     if (sandboxed) {
         try {
-            auto kinds = drover::KindRegistry::parse(std::string(R"({"kinds": {"bench": {"command": [")") + program +
-                                                     R"("]}}})");
-            auto sandbox = drover::worker::Sandbox::create(
+            static auto kinds = drover::KindRegistry::parse(std::string(R"({"kinds": {"bench": {"command": [")") +
+                                                            program + R"("]}}})");
+            static auto sandbox = drover::worker::Sandbox::create(
                 kinds, std::filesystem::temp_directory_path() / "drover-bench-spawn-jobs");
-            argv_s = sandbox.probe_argv(program, sandbox.user_of(*kinds.find("bench")));
-            path = sandbox.bwrap_path();
+            char tmpl[] = "/tmp/drover-bench-spawn-XXXXXX";
+            job_dir = mkdtemp(tmpl);
+            auto user = sandbox.user_of(*kinds.find("bench"));
+            if (user && chown(job_dir.c_str(), user->uid, user->gid) != 0) throw std::runtime_error("chown");
+            int dir_fd = open(job_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+            int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+            spec = sandbox.child(*kinds.find("bench"), 5, 4);
+            spec.fds = {{devnull, 0}, {devnull, 1}, {devnull, 2}, {devnull, 4}, {dir_fd, 5}};
+            spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/job"};
         } catch (const std::exception& e) {
             std::fprintf(stderr, "drover-bench-spawn: %s\n", e.what());
             return 1;
         }
     }
-    std::vector<char*> child_argv;
-    for (auto& a : argv_s) child_argv.push_back(a.data());
-    child_argv.push_back(nullptr);
 
     long started = 0, reaped = 0, failed = 0;
     auto spawn_one = [&] {
         pid_t pid = 0;
-        int error = posix_spawn(&pid, path.c_str(), nullptr, nullptr, child_argv.data(), environ);
+        int error = 0;
+        if (sandboxed) {
+            auto spawned = drover::worker::spawn_child(spec);
+            error = spawned.pid < 0 ? spawned.error : 0;
+        } else {
+            error = posix_spawn(&pid, program, nullptr, nullptr, child_argv, environ);
+        }
         if (error != 0) {
             std::fprintf(stderr, "drover-bench-spawn: posix_spawn %s: %s\n", program, std::strerror(error));
             std::exit(1);
@@ -104,6 +119,7 @@ int main(int argc, char** argv) {
         if (started < count) spawn_one();
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!job_dir.empty()) std::filesystem::remove_all(job_dir);
     if (failed) {
         std::fprintf(stderr, "drover-bench-spawn: %ld of %ld children did not exit 0\n", failed, count);
         return 1;

@@ -67,6 +67,14 @@ struct Fixture {
                                     R"(stat -c %a . > "$OUT/mode"; id -u > "$OUT/uid")")
             .with_env("OUT", out.str())
             .shares(out.str()),
+        // Reports its limits and network interfaces.
+        [&] {
+            e2e::CommandKind k("limited", R"(ulimit -n > "$OUT/nofile"; ulimit -t > "$OUT/cpu"; ulimit -v > "$OUT/as"; )"
+                                          R"(ulimit -p > "$OUT/nproc"; tail -n +3 /proc/net/dev | cut -d: -f1 > "$OUT/net")");
+            k.with_env("OUT", out.str()).shares(out.str());
+            k.extra_json = R"("network": false, "limits": {"memory_mb": 256, "cpu_s": 7, "processes": 200, "open_files": 64})";
+            return k;
+        }(),
         // Runs long: for the SIGKILL of its worker.
         e2e::CommandKind("long", R"(sleep 1000 & wait)")
             .with_env("SANDBOX_MARK", out.str())
@@ -256,6 +264,35 @@ BOOST_AUTO_TEST_CASE(sigkill_of_the_worker_ends_its_jobs_processes_and_no_second
     BOOST_TEST(cancelled.status == 200, cancelled.body);
     BOOST_TEST(e2e::poll_until([&] { return status(id) == "cancelled"; }, 10s), stack.output());
     BOOST_TEST(e2e::poll_until([&] { return e2e::processes_with_env(mark).empty(); }, 8s, 20ms));
+}
+
+BOOST_AUTO_TEST_CASE(a_kinds_limits_and_network_hold_inside_the_sandbox) {
+    stack.start_api();
+    stack.start_worker();
+    auto id = submit(R"({"kind": "limited", "args": {}})");
+    require_succeeded(id);
+    BOOST_TEST(trimmed(e2e::read_file(out.path() / "nofile")) == "64");
+    BOOST_TEST(trimmed(e2e::read_file(out.path() / "cpu")) == "7");
+    BOOST_TEST(trimmed(e2e::read_file(out.path() / "as")) == std::to_string(256 * 1024));
+    BOOST_TEST(trimmed(e2e::read_file(out.path() / "nproc")) == "200");
+    auto interfaces = e2e::read_lines(out.path() / "net");
+    BOOST_TEST(interfaces.size() == 1u, e2e::read_file(out.path() / "net"));
+    if (!interfaces.empty()) BOOST_TEST(trimmed(interfaces[0]).find("lo") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_refuses_to_start_when_a_kinds_sandbox_cannot_be_built) {
+    e2e::TempDir dir;
+    std::ofstream(dir.file("kinds.json"))
+        << R"({"kinds": {"k": {"command": ["/bin/true"], "user": "no-such-user-for-drover"}}})";
+    test::Process worker(test::binary_path("drover-worker"), {},
+                         {{"DROVER_DATABASE_URL", "postgres://127.0.0.1:1/none"},
+                          {"DROVER_KINDS_FILE", dir.file("kinds.json")},
+                          {"DROVER_STATE_DIR", dir.str()}});
+    auto code = worker.wait_exit(10s);
+    BOOST_REQUIRE(code.has_value());
+    BOOST_TEST(*code == 2);
+    BOOST_TEST(worker.output().find("kind 'k': no user named 'no-such-user-for-drover'") != std::string::npos,
+               worker.output());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -58,7 +58,24 @@ Spawned spawn_child(const ChildSpec& spec) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = fork();
+    // own_pid_namespace: the child is PID 1 of a new PID namespace from its
+    // first instruction (a raw clone, with fork's copy of the memory; the
+    // child then makes only system calls, so glibc's fork bookkeeping is not
+    // needed). When it dies, the kernel kills every process of the namespace.
+    int worker_fd = -1;
+    if (spec.own_pid_namespace) {
+        worker_fd = static_cast<int>(syscall(SYS_pidfd_open, parent, 0));  // close-on-exec
+        if (worker_fd < 0) {
+            int e = errno;
+            pthread_sigmask(SIG_SETMASK, &old, nullptr);
+            ::close(error_pipe[0]);
+            ::close(error_pipe[1]);
+            throw std::system_error(e, std::generic_category(), "pidfd_open");
+        }
+    }
+    pid_t pid = spec.own_pid_namespace
+                    ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, 0))
+                    : fork();
     if (pid == 0) {
         int error_fd = fcntl(error_pipe[1], F_DUPFD_CLOEXEC, park_at + static_cast<int>(spec.fds.size()) + 1);
         if (error_fd < 0) _exit(127);
@@ -97,32 +114,15 @@ Spawned spawn_child(const ChildSpec& spec) {
         }
         // After the user switch, which clears it: the kernel kills the child
         // when the worker's thread that started it dies, however it dies.
+        // Checked against a worker that died first: as PID 1 of a new
+        // namespace the child cannot see its parent (getppid() is 0), so
+        // through a pidfd of the worker.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(127);
         if (spec.own_pid_namespace) {
-            if (unshare(CLONE_NEWPID) != 0) fail_child(error_fd, errno);
-            // The first process cannot see its parent (getppid() is 0 in
-            // a new namespace): it watches the waiter through a pidfd.
-            int waiter = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));  // close-on-exec
-            if (waiter < 0) fail_child(error_fd, errno);
-            pid_t first = fork();
-            if (first < 0) fail_child(error_fd, errno);
-            if (first > 0) {
-                // The waiter never execs: it closes every descriptor (the
-                // job's pipes, the error pipe, the worker's own sockets and
-                // other jobs' pipes, which it would otherwise hold open),
-                // and passes the first process's exit status on.
-                syscall(SYS_close_range, 0U, ~0U, 0U);
-                int status = 0;
-                while (waitpid(first, &status, 0) < 0) {
-                    if (errno != EINTR) _exit(127);
-                }
-                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-            }
-            // PID 1 of the new namespace: when it dies, every process in the namespace does.
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            pollfd gone{waiter, POLLIN, 0};
-            if (poll(&gone, 1, 0) != 0) _exit(127);  // the waiter died before the signal was set
+            pollfd gone{worker_fd, POLLIN, 0};
+            if (poll(&gone, 1, 0) != 0) _exit(127);
+        } else if (getppid() != parent) {
+            _exit(127);
         }
         sigset_t none;
         sigemptyset(&none);
@@ -136,6 +136,7 @@ Spawned spawn_child(const ChildSpec& spec) {
     }
     int fork_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (worker_fd >= 0) ::close(worker_fd);
     ::close(error_pipe[1]);
     if (pid < 0) {
         ::close(error_pipe[0]);

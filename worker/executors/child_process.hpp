@@ -31,17 +31,16 @@ struct ChildSpec {
     KindLimits limits;
     std::optional<JobUser> become;  // switch to this user first (the worker runs as root)
     // Run the program as the first process of a new PID namespace (needs
-    // root), under a waiting process that passes its exit status on: both
-    // carry the parent-death signal, set before exec and checked against a
-    // parent that died first, so that when the worker dies the kernel kills
-    // the program and everything under it, nested namespaces included. (bwrap's
-    // own --die-with-parent is set only once its sandbox is set up: a worker
-    // killed meanwhile left the job running.)
+    // root), with the parent-death signal set before exec and checked against
+    // a worker that died first: when the worker dies, the kernel kills the
+    // program and every process under it, nested namespaces included.
+    // (bwrap's own --die-with-parent is set only once its sandbox is set up:
+    // a worker killed meanwhile left the job running.)
     bool own_pid_namespace = false;
 };
 
 struct Spawned {
-    pid_t pid = -1;  // -1: not started; with own_pid_namespace, the waiting process
+    pid_t pid = -1;  // -1: not started
     int error = 0;   // errno of the failed exec (or of the user switch), when pid is -1
 };
 
