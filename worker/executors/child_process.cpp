@@ -105,16 +105,8 @@ Spawned spawn_child(const ChildSpec& spec) {
             rlimit l{limits[i].value, limits[i].value};
             if (setrlimit(limits[i].resource, &l) != 0) fail_child(error_fd, errno);
         }
-        if (spec.become) {
-            // Raw system calls: glibc's wrappers would signal the worker's
-            // other threads (which the child does not have) to change theirs.
-            if (syscall(SYS_setgroups, 0, nullptr) != 0) fail_child(error_fd, errno);
-            if (syscall(SYS_setresgid, spec.become->gid, spec.become->gid, spec.become->gid) != 0) fail_child(error_fd, errno);
-            if (syscall(SYS_setresuid, spec.become->uid, spec.become->uid, spec.become->uid) != 0) fail_child(error_fd, errno);
-        }
-        // After the user switch, which clears it: the kernel kills the child
-        // when the worker's thread that started it dies, however it dies.
-        // Checked against a worker that died first: as PID 1 of a new
+        // The kernel kills the child when the worker's thread that started
+        // it dies, however it dies. Checked against a worker that died first: as PID 1 of a new
         // namespace the child cannot see its parent (getppid() is 0), so
         // through a pidfd of the worker.
         prctl(PR_SET_PDEATHSIG, SIGKILL);

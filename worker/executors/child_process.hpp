@@ -2,8 +2,9 @@
 // Starting one child process from a threaded worker: fork, then only system
 // calls in the child (no allocation, no locks) — its own process group,
 // default signal handling, the given fds moved into place and every other fd
-// closed, resource limits, then the job's user, the parent-death signal, exec.
-// posix_spawn cannot set limits or change the user; a fork of the worker
+// closed, resource limits, the parent-death signal, exec (the job's user is
+// setpriv's business, inside the sandbox: sandbox.hpp).
+// posix_spawn cannot set limits nor the parent-death signal; a fork of the worker
 // (~10 MB) costs far less than the sandbox it starts (bench/run command_spawn).
 #include <sys/types.h>
 
@@ -29,7 +30,6 @@ struct ChildSpec {
     std::vector<std::pair<int, int>> fds;  // (fd in the worker, fd number in the child); others are closed
     std::string chdir;                     // "": stay
     KindLimits limits;
-    std::optional<JobUser> become;  // switch to this user first (the worker runs as root)
     // Run the program as the first process of a new PID namespace (needs
     // root), with the parent-death signal set before exec and checked against
     // a worker that died first: when the worker dies, the kernel kills the

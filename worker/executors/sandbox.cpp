@@ -52,9 +52,8 @@ bool path_within(const fs::path& inner, const fs::path& outer) {
     return true;
 }
 
-// Runs argv as `user` with stdout and stderr captured; returns exit status and output.
-std::pair<int, std::string> run_captured(const std::string& program, const std::vector<std::string>& argv,
-                                         const std::optional<JobUser>& user) {
+// Runs argv with stdout and stderr captured; returns exit status and output.
+std::pair<int, std::string> run_captured(const std::string& program, const std::vector<std::string>& argv) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return {-1, std::strerror(errno)};
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -63,7 +62,6 @@ std::pair<int, std::string> run_captured(const std::string& program, const std::
     spec.argv = argv;
     spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
     spec.fds = {{devnull, 0}, {fds[1], 1}, {fds[1], 2}};
-    spec.become = user;
     Spawned s = spawn_child(spec);
     ::close(fds[1]);
     ::close(devnull);
@@ -167,7 +165,7 @@ Sandbox Sandbox::create(const KindRegistry& kinds, const fs::path& jobs_dir) {
         probes.push_back(std::nullopt);
     }
     for (const auto& user : probes) {
-        auto [code, output] = run_captured(s.bwrap_, s.probe_argv("/bin/true", user), std::nullopt);
+        auto [code, output] = run_captured(s.bwrap_, s.probe_argv("/bin/true", user));
         if (code != 0) {
             throw ConfigError("the job sandbox does not start on this host" +
                               (user ? " (as uid " + std::to_string(user->uid) + ")" : std::string()) + ": bwrap said: " +
