@@ -6,11 +6,20 @@
 // thread, the parent's environment, no pipes, no working folder, no database:
 // the least a job runner must do to run a command COUNT times.
 //
-// Usage: drover-bench-spawn COUNT [CONCURRENCY=8] [PROGRAM=/bin/true]
+// With --sandbox, each spawn starts PROGRAM inside the very sandbox the
+// worker puts a command job in (Sandbox::child and spawn_child: the same
+// bwrap arguments, limits, PID namespace of its own and setpriv to the job
+// user when run as root), with one folder made once and bound as /job every
+// time (no folder per job, no pipes, no database): the floor for Drover's
+// sandboxed jobs, and, against the bare spawn, the sandbox's own cost.
+//
+// Usage: drover-bench-spawn COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox]
 // Prints one JSON object on stdout: jobs, elapsed time from the first spawn to
 // the last reap, jobs/s, and CPU seconds of this process and of its reaped
 // children (user + system). Exits 1 if a spawn fails or a child does not exit 0.
+#include <fcntl.h>
 #include <spawn.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -19,6 +28,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/kinds.hpp"
+#include "worker/executors/child_process.hpp"
+#include "worker/executors/sandbox.hpp"
 
 extern char** environ;
 
@@ -34,8 +50,10 @@ double cpu_seconds(int who) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    bool sandboxed = argc > 1 && std::string(argv[argc - 1]) == "--sandbox";
+    if (sandboxed) --argc;
     if (argc < 2 || argc > 4) {
-        std::fprintf(stderr, "usage: %s COUNT [CONCURRENCY=8] [PROGRAM=/bin/true]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox]\n", argv[0]);
         return 2;
     }
     const long count = std::atol(argv[1]);
@@ -46,11 +64,39 @@ int main(int argc, char** argv) {
         return 2;
     }
     char* child_argv[] = {program, nullptr};
+    drover::worker::ChildSpec spec;
+    std::filesystem::path job_dir;
+    if (sandboxed) {
+        try {
+            static auto kinds = drover::KindRegistry::parse(std::string(R"({"kinds": {"bench": {"command": [")") +
+                                                            program + R"("]}}})");
+            static auto sandbox = drover::worker::Sandbox::create(
+                kinds, std::filesystem::temp_directory_path() / "drover-bench-spawn-jobs");
+            char tmpl[] = "/tmp/drover-bench-spawn-XXXXXX";
+            job_dir = mkdtemp(tmpl);
+            auto user = sandbox.user_of(*kinds.find("bench"));
+            if (user && chown(job_dir.c_str(), user->uid, user->gid) != 0) throw std::runtime_error("chown");
+            int dir_fd = open(job_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+            int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+            spec = sandbox.child(*kinds.find("bench"), 5, 4);
+            spec.fds = {{devnull, 0}, {devnull, 1}, {devnull, 2}, {devnull, 4}, {dir_fd, 5}};
+            spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/job"};
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "drover-bench-spawn: %s\n", e.what());
+            return 1;
+        }
+    }
 
     long started = 0, reaped = 0, failed = 0;
     auto spawn_one = [&] {
         pid_t pid = 0;
-        int error = posix_spawn(&pid, program, nullptr, nullptr, child_argv, environ);
+        int error = 0;
+        if (sandboxed) {
+            auto spawned = drover::worker::spawn_child(spec);
+            error = spawned.pid < 0 ? spawned.error : 0;
+        } else {
+            error = posix_spawn(&pid, program, nullptr, nullptr, child_argv, environ);
+        }
         if (error != 0) {
             std::fprintf(stderr, "drover-bench-spawn: posix_spawn %s: %s\n", program, std::strerror(error));
             std::exit(1);
@@ -73,13 +119,14 @@ int main(int argc, char** argv) {
         if (started < count) spawn_one();
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!job_dir.empty()) std::filesystem::remove_all(job_dir);
     if (failed) {
         std::fprintf(stderr, "drover-bench-spawn: %ld of %ld children did not exit 0\n", failed, count);
         return 1;
     }
-    std::printf("{\"jobs\":%ld,\"concurrency\":%ld,\"elapsed_s\":%.3f,\"jobs_per_s\":%.1f,\"cpu_s\":%.3f,"
+    std::printf("{\"sandboxed\":%s,\"jobs\":%ld,\"concurrency\":%ld,\"elapsed_s\":%.3f,\"jobs_per_s\":%.1f,\"cpu_s\":%.3f,"
                 "\"children_cpu_s\":%.3f}\n",
-                count, concurrency, elapsed, static_cast<double>(count) / elapsed, cpu_seconds(RUSAGE_SELF),
+                sandboxed ? "true" : "false", count, concurrency, elapsed, static_cast<double>(count) / elapsed, cpu_seconds(RUSAGE_SELF),
                 cpu_seconds(RUSAGE_CHILDREN));
     return 0;
 }

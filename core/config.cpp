@@ -59,6 +59,11 @@ const std::vector<Setting>& all_settings() {
          "longest a single API query may run before it is cancelled", api, true},
         {"state_dir", "DROVER_STATE_DIR", "",
          "folder for job working folders and files (default: $HOME/.local/share/drover)", worker},
+        {"sandbox", "DROVER_SANDBOX", "on",
+         "on: command jobs run sandboxed with bubblewrap (docs/kinds.md, Sandbox), and the worker refuses to start "
+         "when the sandbox does not work; off: plain child processes that can read other jobs' folders and the "
+         "worker's files (unsafe)",
+         worker},
         {"concurrency", "DROVER_CONCURRENCY", "10", "jobs one worker runs at once", worker, true},
         {"queues", "DROVER_QUEUES", "default", "comma-separated queues this worker serves", worker},
         {"poll_interval_ms", "DROVER_POLL_INTERVAL_MS", "2000",

@@ -35,7 +35,7 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
     if (!v.IsObject()) throw fail("must be an object");
     static const std::set<std::string> known = {"command", "env", "timeout_s", "max_attempts", "queue",
                                                 "permanent_exit_codes", "backoff", "in_process",
-                                                "concurrency"};
+                                                "concurrency", "user", "limits", "network", "bind"};
     for (auto& m : v.GetObject()) {
         if (!known.contains(m.name.GetString())) throw fail(std::string("unknown field '") + m.name.GetString() + "'");
     }
@@ -62,7 +62,13 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
         if (!v["env"].IsObject()) throw fail("'env' must be an object of strings");
         for (auto& e : v["env"].GetObject()) {
             if (!e.value.IsString()) throw fail("'env' values must be strings");
-            k.env[e.name.GetString()] = e.value.GetString();
+            std::string key = e.name.GetString();
+            if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
+                throw fail("'env' names must be non-empty and hold no '='");
+            }
+            // The worker sets these itself (docs/kinds.md); a kind must not fake them.
+            if (key.starts_with("DROVER_")) throw fail("'env." + key + "': names starting with DROVER_ are reserved");
+            k.env[key] = e.value.GetString();
         }
     }
     if (v.HasMember("timeout_s")) {
@@ -94,6 +100,55 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
                 throw fail("'permanent_exit_codes' must hold integers from 0 to 255");
             }
             k.permanent_exit_codes.push_back(c.GetInt());
+        }
+    }
+    if (v.HasMember("user")) {
+        if (!v["user"].IsString() || v["user"].GetStringLength() == 0 || v["user"].GetStringLength() > 64) {
+            throw fail("'user' must be a user name or uid (1-64 characters)");
+        }
+        k.user = v["user"].GetString();
+        if (k.user == "root" || k.user == "0") throw fail("'user' must not be root: jobs never run as root");
+    }
+    if (v.HasMember("network")) {
+        if (!v["network"].IsBool()) throw fail("'network' must be true or false");
+        k.network = v["network"].GetBool();
+    }
+    if (v.HasMember("limits")) {
+        const auto& l = v["limits"];
+        if (!l.IsObject()) throw fail("'limits' must be an object: {\"memory_mb\", \"cpu_s\", \"processes\", \"open_files\"}");
+        for (auto& m : l.GetObject()) {
+            std::string field(json::view(m.name));
+            std::optional<long>* slot = field == "memory_mb"    ? &k.limits.memory_mb
+                                        : field == "cpu_s"      ? &k.limits.cpu_s
+                                        : field == "processes"  ? &k.limits.processes
+                                        : field == "open_files" ? &k.limits.open_files
+                                                                : nullptr;
+            if (!slot) throw fail("unknown field 'limits." + field + "' (memory_mb, cpu_s, processes, open_files)");
+            // Floors: below them even the sandbox's own start-up (bubblewrap, a shell) fails.
+            long lowest = field == "memory_mb" ? 16 : field == "open_files" ? 16 : 1;
+            if (!m.value.IsInt64() || m.value.GetInt64() < lowest || m.value.GetInt64() > 1'000'000'000) {
+                throw fail("'limits." + field + "' must be an integer from " + std::to_string(lowest) +
+                           " to 1000000000");
+            }
+            *slot = static_cast<long>(m.value.GetInt64());
+        }
+    }
+    if (v.HasMember("bind")) {
+        const auto& b = v["bind"];
+        if (!b.IsObject()) throw fail("'bind' must be an object: {\"/host/path\": \"ro\" or \"rw\"}");
+        for (auto& m : b.GetObject()) {
+            std::string path = m.name.GetString();
+            std::string mode = m.value.IsString() ? m.value.GetString() : "";
+            if (mode != "ro" && mode != "rw") throw fail("'bind." + path + "' must be \"ro\" or \"rw\"");
+            bool clean = path.size() > 1 && path.front() == '/' && path.back() != '/' &&
+                         path.find("//") == std::string::npos && path.find("/./") == std::string::npos &&
+                         path.find("/../") == std::string::npos && !path.ends_with("/..") && !path.ends_with("/.");
+            if (!clean) throw fail("'bind' path '" + path + "' must be absolute and normalised, and not /");
+            for (const char* own : {"/job", "/proc", "/dev"}) {
+                std::string o = own;
+                if (path == o || path.starts_with(o + "/")) throw fail("'bind' path '" + path + "' is the sandbox's own");
+            }
+            k.binds[path] = mode == "rw";
         }
     }
     if (v.HasMember("backoff")) {
@@ -196,6 +251,12 @@ KindRegistry KindRegistry::load(const std::string& path) {
 const Kind* KindRegistry::find(std::string_view name) const {
     auto it = kinds_.find(name);
     return it == kinds_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Kind*> KindRegistry::all() const {
+    std::vector<const Kind*> out;
+    for (const auto& [name, kind] : kinds_) out.push_back(&kind);
+    return out;
 }
 
 void KindRegistry::validate_args(const Kind& kind, const rapidjson::Value& args) const {

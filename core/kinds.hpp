@@ -22,6 +22,17 @@ struct Backoff {
     int delay_s(int failed_attempt) const;
 };
 
+// Resource limits of one command kind's sandbox (docs/kinds.md, "Sandbox"),
+// set with setrlimit before the sandbox starts, so they hold for every
+// process of the job: memory and CPU time per process, processes per user.
+struct KindLimits {
+    std::optional<long> memory_mb;   // RLIMIT_AS of each process
+    std::optional<long> cpu_s;       // RLIMIT_CPU of each process
+    std::optional<long> processes;   // RLIMIT_NPROC: processes of the job's user (all its jobs on the host)
+    std::optional<long> open_files;  // RLIMIT_NOFILE of each process
+    bool empty() const { return !memory_mb && !cpu_s && !processes && !open_files; }
+};
+
 struct Kind {
     // builtin: noop, sleep, fail; in_process: a C++ handler compiled into the
     // worker (worker/handlers.hpp); command: a child process.
@@ -37,6 +48,11 @@ struct Kind {
     std::vector<int> permanent_exit_codes;        // exit codes that mean "the input is bad: do not retry"
     std::optional<Backoff> backoff;               // none: attempt^4 + 1 s (jobs/complete_many.sql)
     std::optional<int> concurrency;               // most jobs of this kind running at once, on all workers
+    // The sandbox (worker/executors/sandbox.hpp):
+    std::string user;                             // who runs it ("": drover-job, else nobody)
+    KindLimits limits;
+    bool network = true;                          // false: a network namespace of its own (no network)
+    std::map<std::string, bool> binds;            // host paths visible at the same place; true: writable
 };
 
 class KindRegistry {
@@ -48,6 +64,7 @@ public:
     static KindRegistry builtins_only();
 
     const Kind* find(std::string_view name) const;
+    std::vector<const Kind*> all() const;
     // Queue concurrency limits the file declares ("queues": {"q": {"concurrency": N}}).
     const std::map<std::string, int>& queue_limits() const { return queue_limits_; }
     // The retry backoff of every kind that declares one, by kind.

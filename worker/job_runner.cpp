@@ -13,18 +13,14 @@
 namespace drover::worker {
 
 JobRunner::JobRunner(const KindRegistry& kinds, const Handlers& handlers, std::filesystem::path jobs_dir, int threads,
-                     Done done)
+                     Done done, const Sandbox& sandbox)
     : kinds_(kinds),
       handlers_(handlers),
       jobs_dir_(std::move(jobs_dir)),
       done_(std::move(done)),
-      max_threads_(static_cast<std::size_t>(std::max(threads, 1))) {
-    // Named after the process and this runner, so that workers (or tests
-    // running several in one process) sharing a state folder never share one.
-    static std::atomic<int> runners{0};
-    folder_prefix_ = "w" + std::to_string(getpid()) + "." + std::to_string(runners++) + "-slot";
+      max_threads_(static_cast<std::size_t>(std::max(threads, 1))),
+      sandbox_(sandbox) {
     threads_.reserve(max_threads_);
-    folders_.reserve(max_threads_);
 }
 
 JobRunner::~JobRunner() { stop(); }
@@ -38,9 +34,7 @@ void JobRunner::submit(std::shared_ptr<JobControl> job) {
         // per slot.
         if (!stopping_ && threads_.size() < max_threads_ && busy_ + queue_.size() > threads_.size()) {
             try {
-                folders_.push_back(
-                    std::make_unique<JobFolder>(jobs_dir_ / (folder_prefix_ + std::to_string(folders_.size()))));
-                threads_.emplace_back([this, folder = folders_.back().get()] { loop(*folder); });
+                threads_.emplace_back([this] { loop(); });
             } catch (const std::system_error& e) {
                 if (threads_.empty()) throw;
                 spdlog::warn("cannot start a runner thread ({}); {} threads run the jobs", e.what(), threads_.size());
@@ -101,7 +95,7 @@ std::optional<std::chrono::steady_clock::time_point> JobRunner::oldest_waiting()
     return out;
 }
 
-AttemptResult JobRunner::run_one(JobControl& control, JobFolder* folder) {
+AttemptResult JobRunner::run_one(JobControl& control) {
     const Kind* kind = kinds_.find(control.job().kind);
     if (!kind) {
         // The API only accepts known kinds, but this worker's kinds file may be
@@ -110,9 +104,7 @@ AttemptResult JobRunner::run_one(JobControl& control, JobFolder* folder) {
     }
     try {
         if (kind->type == Kind::Type::command) {
-            if (folder) return CommandExecutor(*kind, *folder).run(control);
-            JobFolder own(jobs_dir_ / std::to_string(control.job().id));
-            return CommandExecutor(*kind, own).run(control);
+            return CommandExecutor(*kind, jobs_dir_, sandbox_).run(control);
         }
         const auto* handler = handlers_.find(kind->name);
         if (!handler) return AttemptResult::retry("this worker has no handler for in-process kind " + kind->name);
@@ -122,7 +114,7 @@ AttemptResult JobRunner::run_one(JobControl& control, JobFolder* folder) {
     }
 }
 
-void JobRunner::loop(JobFolder& folder) {
+void JobRunner::loop() {
     for (;;) {
         std::shared_ptr<JobControl> job;
         {
@@ -139,7 +131,7 @@ void JobRunner::loop(JobFolder& folder) {
             done_(job, AttemptResult::retry("stopped before it started"));
         } else {
             job->mark_started();
-            done_(job, run_one(*job, &folder));
+            done_(job, run_one(*job));
         }
         std::lock_guard lock(mutex_);
         --busy_;

@@ -1,8 +1,9 @@
 #pragma once
 // A pool of at most one thread per slot of the worker's concurrency, that run
 // attempts through the executor of their kind and report each result. Threads
-// start when work first needs them (an idle worker has none) and then stay,
-// each with its job folder. Jobs submitted while every thread is busy wait in
+// start when work first needs them (an idle worker has none) and then stay.
+// Command jobs run in the sandbox, each attempt in a fresh folder under
+// jobs_dir. Jobs submitted while every thread is busy wait in
 // a queue (the worker's prefetched jobs) until a thread frees or the worker
 // withdraws them.
 #include <condition_variable>
@@ -18,7 +19,7 @@
 
 #include "core/kinds.hpp"
 #include "worker/executors/executor.hpp"
-#include "worker/executors/job_folder.hpp"
+#include "worker/executors/sandbox.hpp"
 #include "worker/handlers.hpp"
 
 namespace drover::worker {
@@ -27,8 +28,9 @@ class JobRunner {
 public:
     using Done = std::function<void(const std::shared_ptr<JobControl>&, AttemptResult)>;
 
+    // jobs_dir: where attempt folders go (the worker's JobFolders::dir()).
     JobRunner(const KindRegistry& kinds, const Handlers& handlers, std::filesystem::path jobs_dir, int threads,
-              Done done);
+              Done done, const Sandbox& sandbox = Sandbox::unsandboxed());
     ~JobRunner();
 
     void submit(std::shared_ptr<JobControl> job);
@@ -38,7 +40,7 @@ public:
         const auto* h = handlers_.find(kind);
         return h && h->instant;
     }
-    AttemptResult run_now(JobControl& control) { return run_one(control, nullptr); }
+    AttemptResult run_now(JobControl& control) { return run_one(control); }
     // Takes back waiting (not started) jobs: the one with this id, those
     // claimed before `before`, or all. What a thread already took is not returned.
     std::shared_ptr<JobControl> withdraw(std::int64_t id);
@@ -50,9 +52,8 @@ public:
     void stop();
 
 private:
-    void loop(JobFolder& folder);
-    // folder: the runner thread's own (nullptr: the caller's thread, which gets one for the job).
-    AttemptResult run_one(JobControl& control, JobFolder* folder);
+    void loop();
+    AttemptResult run_one(JobControl& control);
 
     const KindRegistry& kinds_;
     const Handlers& handlers_;
@@ -64,9 +65,8 @@ private:
     bool stopping_ = false;
     std::size_t max_threads_;
     std::size_t busy_ = 0;  // threads running an attempt
-    std::string folder_prefix_;
+    const Sandbox& sandbox_;
     std::vector<std::thread> threads_;
-    std::vector<std::unique_ptr<JobFolder>> folders_;  // one per thread, reused by its jobs
 };
 
 }  // namespace drover::worker

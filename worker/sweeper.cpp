@@ -11,8 +11,12 @@
 
 namespace drover::worker {
 
-Sweeper::Sweeper(std::string database_url, std::chrono::milliseconds interval, std::map<std::string, Backoff> backoffs)
-    : database_url_(std::move(database_url)), interval_(interval), backoffs_(std::move(backoffs)) {}
+Sweeper::Sweeper(std::string database_url, std::chrono::milliseconds interval, std::map<std::string, Backoff> backoffs,
+                 std::function<void()> local_sweep)
+    : database_url_(std::move(database_url)),
+      interval_(interval),
+      backoffs_(std::move(backoffs)),
+      local_sweep_(std::move(local_sweep)) {}
 
 Sweeper::~Sweeper() { stop(); }
 
@@ -38,6 +42,11 @@ void Sweeper::loop() {
         {
             std::unique_lock lock(mutex_);
             if (wake_.wait_for(lock, pause, [&] { return stopping_; })) return;
+        }
+        try {
+            if (local_sweep_) local_sweep_();
+        } catch (const std::exception& e) {
+            spdlog::warn("sweep: {}", e.what());
         }
         try {
             if (!conn || conn->broken()) {

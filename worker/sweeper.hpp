@@ -1,5 +1,6 @@
 #pragma once
-// The worker's periodic sweeps (today the lease rescue), on a thread and a
+// The worker's periodic sweeps (the lease rescue, and the job folders of dead
+// workers on this host), on a thread and a
 // database connection of their own: a rescue of 10 x 1,000 rows once ran on
 // the claim connection, inside the coordinator, delaying claims, completions
 // and heartbeats meanwhile. Each sweep takes a transaction-level advisory
@@ -9,6 +10,7 @@
 // never stops the worker.
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,7 +22,10 @@ namespace drover::worker {
 
 class Sweeper {
 public:
-    Sweeper(std::string database_url, std::chrono::milliseconds interval, std::map<std::string, Backoff> backoffs);
+    // local_sweep: run at each interval too, for what is per host rather
+    // than per database (the job folders of dead workers).
+    Sweeper(std::string database_url, std::chrono::milliseconds interval, std::map<std::string, Backoff> backoffs,
+            std::function<void()> local_sweep = {});
     ~Sweeper();
     Sweeper(const Sweeper&) = delete;
     Sweeper& operator=(const Sweeper&) = delete;
@@ -34,6 +39,7 @@ private:
     std::string database_url_;
     std::chrono::milliseconds interval_;
     std::map<std::string, Backoff> backoffs_;
+    std::function<void()> local_sweep_;
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -15,6 +15,8 @@
 #include "core/storable.hpp"
 #include "core/store/worker_registry.hpp"
 #include "worker/job_output.hpp"
+#include "worker/executors/job_folder.hpp"
+#include "worker/executors/sandbox.hpp"
 #include "worker/job_runner.hpp"
 #include "worker/sweeper.hpp"
 
@@ -66,6 +68,8 @@ WorkerOptions WorkerOptions::from(const Config& c) {
     o.rescue_interval = std::chrono::milliseconds(c.integer("rescue_interval_ms"));
     o.log_limit_bytes = static_cast<std::size_t>(c.integer("log_limit_bytes"));
     o.prefetch_max_wait = std::chrono::milliseconds(c.integer("prefetch_max_wait_ms"));
+    if (c.str("sandbox") != "on" && c.str("sandbox") != "off") throw ConfigError("DROVER_SANDBOX must be on or off");
+    o.sandbox = c.str("sandbox") == "on";
     if (o.prefetch_max_wait.count() < 0) throw ConfigError("DROVER_PREFETCH_MAX_WAIT_MS must not be negative");
     return o;
 }
@@ -73,15 +77,26 @@ WorkerOptions WorkerOptions::from(const Config& c) {
 class Worker::Impl {
 public:
     Impl(Worker& w)
-        : listener(w.options_.database_url, {"drover_jobs", "drover_cancel"},
+        : sandbox(w.options_.sandbox ? Sandbox::create(w.kinds_, w.options_.state_dir / "jobs") : Sandbox::off()),
+          folders(w.options_.state_dir / "jobs", w.options_.worker_id),
+          listener(w.options_.database_url, {"drover_jobs", "drover_cancel"},
                    [&w](db::Connection& conn) {
                        WorkerRegistry(conn).register_listener(w.options_.worker_id, w.options_.queues,
                                                               w.options_.concurrency);
                    }),
-          runner(w.kinds_, w.handlers_, w.options_.state_dir / "jobs", w.options_.concurrency,
-                 [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }),
-          sweeper(w.options_.database_url, w.options_.rescue_interval, w.kinds_.backoffs()) {}
+          runner(w.kinds_, w.handlers_, folders.dir(), w.options_.concurrency,
+                 [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); },
+                 sandbox),
+          sweeper(w.options_.database_url, w.options_.rescue_interval, w.kinds_.backoffs(), [this] {
+              // Per host, not per database: the folders of this host's dead workers.
+              if (int removed = folders.remove_orphans()) spdlog::info("removed the job folders of {} dead workers", removed);
+          }) {
+        if (!w.options_.sandbox) spdlog::warn("DROVER_SANDBOX=off: command jobs run unsandboxed (unsafe)");
+        if (int removed = folders.remove_orphans()) spdlog::info("removed the job folders of {} dead workers", removed);
+    }
 
+    Sandbox sandbox;      // before anything connects: a worker whose sandbox fails stops at once
+    JobFolders folders;   // this worker's attempt folders; the sweep of dead workers' ones
     db::Listener listener;
     JobOutput output;
     JobRunner runner;

@@ -60,6 +60,8 @@ struct WorkerOptions {
     std::size_t log_limit_bytes = 1 << 20;
     // A prefetched job that waited this long unstarted is given back; 0: no prefetch.
     std::chrono::milliseconds prefetch_max_wait{1000};
+    // Command jobs run in the sandbox (worker/executors/sandbox.hpp); false: DROVER_SANDBOX=off (unsafe).
+    bool sandbox = true;
 
     static WorkerOptions from(const Config& config);
 };

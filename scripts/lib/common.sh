@@ -3,7 +3,8 @@
 #   drover_root            print the repo root (also set as $ROOT)
 #   drover_log MSG...      print a "==> MSG" line on stderr
 #   drover_die MSG...      print an error and exit 1
-#   ensure_deps            install missing apt packages and dbmate; export PG_BIN, DROVER_DBMATE, PATH
+#   ensure_deps            install missing apt packages and dbmate; export PG_BIN, DROVER_DBMATE, PATH;
+#                          as root, create the system user drover-job (sandboxed jobs run as it)
 #   drover_pg_bin          print the PostgreSQL 15 bin folder
 #   build_drover [DIR] [CMAKE ARGS...]   configure + build (default DIR: $ROOT/build)
 #   free_port              print a free TCP port on 127.0.0.1
@@ -94,10 +95,25 @@ _drover_dbmate_path() {
   printf '%s\n' "$ROOT/.tools/node_modules/@dbmate/linux-$arch/bin/dbmate"
 }
 
+# A root worker runs sandboxed command jobs as this dedicated user (never
+# root; `nobody` when it is missing). A worker that is not root runs them
+# as itself, in a user namespace, and needs no such user.
+_drover_ensure_job_user() {
+  if [[ "$(id -u)" -eq 0 ]] && ! getent passwd drover-job >/dev/null 2>&1; then
+    drover_log "creating the system user drover-job (sandboxed command jobs run as it)"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin drover-job
+  fi
+}
+
 ensure_deps() {
   local pkgs=(build-essential cmake pkg-config libpistache-dev rapidjson-dev
     libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev
-    "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl)
+    "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl
+    bubblewrap util-linux)
+  # bubblewrap: the command-job sandbox (worker/executors/sandbox.hpp), instead
+  # of hand-written namespace and mount code; util-linux: setpriv, with which
+  # a root worker's jobs become their unprivileged user.
   # A node from elsewhere (nvm, nodesource) is fine; only dbmate's install needs npm.
   if ! command -v npm >/dev/null 2>&1; then
     pkgs+=(nodejs npm)
@@ -113,6 +129,7 @@ ensure_deps() {
   fi
 
   _drover_export_pg_path
+  _drover_ensure_job_user
 
   local dbmate
   dbmate="$(_drover_dbmate_path)"

@@ -53,6 +53,9 @@ public:
         char path[] = "/tmp/drover-e2e-XXXXXX";
         if (!mkdtemp(path)) throw std::runtime_error("mkdtemp failed");
         path_ = path;
+        // Sandboxed jobs run as an unprivileged user: a folder a kind shares
+        // (CommandKind::shares) must be theirs to write in.
+        std::filesystem::permissions(path_, std::filesystem::perms::all);
     }
     ~TempDir() {
         std::error_code ignored;
@@ -147,6 +150,41 @@ inline bool process_gone(long pid) {
     if (close_paren == std::string::npos || close_paren + 2 >= content.size()) return true;
     char state = content[close_paren + 2];
     return state == 'Z' || state == 'X';
+}
+
+// The processes whose environment holds `entry` ("NAME=value", exactly):
+// how tests find a job's processes, sandboxed or not (inside its PID
+// namespace a job knows only its own PIDs). Zombies are not counted.
+inline std::vector<long> processes_with_env(const std::string& entry) {
+    std::vector<long> out;
+    for (const auto& p : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = p.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(p.path() / "environ", std::ios::binary);
+        std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::string needle = std::string(1, '\0') + entry + '\0';
+        if ((std::string(1, '\0') + env + '\0').find(needle) == std::string::npos) continue;
+        long pid = std::stol(name);
+        if (!process_gone(pid)) out.push_back(pid);
+    }
+    return out;
+}
+
+// The host PID of the process that is `ns_pid` in its own PID namespace
+// (what $$ says inside the sandbox) and has `entry` in its environment;
+// 0 when there is none.
+inline long host_pid(const std::string& entry, long ns_pid) {
+    for (long pid : processes_with_env(entry)) {
+        std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+        for (std::string line; std::getline(status, line);) {
+            if (line.rfind("NSpid:", 0) != 0) continue;
+            std::istringstream fields(line.substr(6));
+            long last = 0;
+            for (long v; fields >> v;) last = v;
+            if (last == ns_pid) return pid;
+        }
+    }
+    return 0;
 }
 
 // One client connection to 127.0.0.1:port, kept open across requests.
@@ -267,6 +305,11 @@ struct CommandKind {
         queue = std::move(q);
         return *this;
     }
+    // The host folder `dir` is visible to the job's sandbox at the same path, writable.
+    CommandKind& shares(const std::string& dir) {
+        binds[dir] = "rw";
+        return *this;
+    }
     // The kind's "concurrency": at most n running at once, across workers.
     CommandKind& at_most(int n) {
         concurrency = n;
@@ -279,8 +322,10 @@ struct CommandKind {
     std::optional<int> max_attempts;
     std::vector<int> permanent_exit_codes;
     std::map<std::string, std::string> env;
+    std::map<std::string, std::string> binds;
     std::string queue;
     std::optional<int> concurrency;
+    std::string extra_json;  // more members of the kind's object, e.g. R"("network": false)"
 };
 
 // The text of a kinds file declaring `kinds` (JSON-escaped properly).
@@ -329,6 +374,24 @@ inline std::string kinds_file(const std::vector<CommandKind>& kinds) {
         if (k.concurrency) {
             w.Key("concurrency");
             w.Int(*k.concurrency);
+        }
+        if (!k.binds.empty()) {
+            w.Key("bind");
+            w.StartObject();
+            for (const auto& [path, mode] : k.binds) {
+                w.Key(path.c_str());
+                w.String(mode.c_str());
+            }
+            w.EndObject();
+        }
+        if (!k.extra_json.empty()) {
+            rapidjson::Document extra;
+            extra.Parse(("{" + k.extra_json + "}").c_str());
+            if (extra.HasParseError()) throw std::runtime_error("bad extra_json: " + k.extra_json);
+            for (auto& m : extra.GetObject()) {
+                w.Key(m.name.GetString());
+                m.value.Accept(w);
+            }
         }
         w.EndObject();
     }

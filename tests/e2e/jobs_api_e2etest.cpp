@@ -31,11 +31,11 @@ std::vector<e2e::CommandKind> command_kinds(const e2e::TempDir& capture) {
                          R"( printf '%s' "$DROVER_JOB_ID" > "$d/id"; printf '%s' "$DROVER_JOB_ATTEMPT" > "$d/attempt";)"
                          R"( printf '%s' "$DROVER_JOB_KIND" > "$d/kind"; pwd > "$d/pwd";)"
                          R"( printf '%s' "$GREETING" > "$d/greeting")")
-            .with_env("CAPTURE_DIR", capture.str())
+            .with_env("CAPTURE_DIR", capture.str()).shares(capture.str())
             .with_env("GREETING", "hello from the kinds file"),
         // Counts the bytes of its arguments.
         e2e::CommandKind("count_args", R"(wc -c > "$CAPTURE_DIR/$DROVER_JOB_ID.size")")
-            .with_env("CAPTURE_DIR", capture.str()),
+            .with_env("CAPTURE_DIR", capture.str()).shares(capture.str()),
         // Fails its first attempt, succeeds on the second.
         e2e::CommandKind(
             "flaky",
@@ -249,15 +249,15 @@ BOOST_AUTO_TEST_CASE(command_child_receives_args_on_stdin_and_in_its_environment
     BOOST_TEST(e2e::read_file(dir / "kind") == "capture");
     BOOST_TEST(e2e::read_file(dir / "greeting") == "hello from the kinds file");
 
-    // It ran in a folder of its own under the state folder (its runner
-    // slot's, reused by the slot's next job), emptied once it finished.
+    // It ran in a folder of its own, /job in its sandbox (docs/kinds.md#sandbox),
+    // made for this attempt and removed once it finished.
     auto pwd = e2e::read_file(dir / "pwd");
     while (!pwd.empty() && pwd.back() == '\n') pwd.pop_back();
-    BOOST_TEST(std::filesystem::path(pwd).parent_path() ==
-               std::filesystem::weakly_canonical(stack.dir() / "state" / "jobs"));
-    if (std::filesystem::exists(pwd)) {
-        BOOST_TEST(std::filesystem::is_empty(std::filesystem::path(pwd) / "inbound"));
-        BOOST_TEST(std::filesystem::is_empty(std::filesystem::path(pwd) / "outbound"));
+    BOOST_TEST(pwd == "/job");
+    auto attempt_folder = std::filesystem::path(stack.dir() / "state" / "jobs");
+    std::error_code ec;
+    for (std::filesystem::recursive_directory_iterator it(attempt_folder, ec), end; !ec && it != end; it.increment(ec)) {
+        BOOST_TEST(it->path().filename() != id + "-1", it->path());
     }
 }
 

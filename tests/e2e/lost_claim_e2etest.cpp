@@ -16,8 +16,9 @@ struct Fixture {
     e2e::TempDir marks;
     test::DroverStack stack{e2e::kinds_file({
         // Leaves a mark when it starts, then takes a moment.
-        e2e::CommandKind("marked", R"(touch "$MARKS/started-$DROVER_JOB_ID-$$"; sleep 1.5; echo done)")
-            .with_env("MARKS", marks.str()),
+        e2e::CommandKind("marked", R"(mktemp "$MARKS/started-$DROVER_JOB_ID-XXXXXX"; sleep 1.5; echo done)")
+            .with_env("MARKS", marks.str())
+            .shares(marks.str()),
     })};
     db::Connection conn = stack.database().connect();
     Fixture() { stack.start_api(); }

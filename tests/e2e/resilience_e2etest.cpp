@@ -19,9 +19,11 @@ using namespace drover;
 namespace {
 
 // A command kind that records each execution, then works a little.
+// The record's folder is shared with the jobs' sandboxes (and theirs to write in).
 std::string recording_kinds(const std::filesystem::path& record, const char* work = "sleep 0.1") {
+    std::filesystem::permissions(record.parent_path(), std::filesystem::perms::all);
     return R"({"kinds": {"record": {"command": ["/bin/sh", "-c", "echo $DROVER_JOB_ID >> )" + record.string() +
-           "; " + work + R"("], "max_attempts": 5}}})";
+           "; " + work + R"("], "max_attempts": 5, "bind": {")" + record.parent_path().string() + R"(": "rw"}}}})";
 }
 
 struct Executions {
@@ -54,7 +56,8 @@ void insert_jobs(db::Connection& conn, int n) {
 BOOST_AUTO_TEST_SUITE(resilience_e2etest)
 
 BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_loses_no_job) {
-    auto record = std::filesystem::temp_directory_path() / ("drover-record-" + std::to_string(getpid()));
+    auto record = std::filesystem::temp_directory_path() / ("drover-record-" + std::to_string(getpid())) / "record";
+    std::filesystem::create_directories(record.parent_path());
     std::filesystem::remove(record);
     test::DroverStack stack(recording_kinds(record));
     auto conn = stack.database().connect();
@@ -77,11 +80,12 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_loses_no_job) {
     auto runs = read_executions(record);
     BOOST_TEST(runs.distinct.size() == 150u);
     BOOST_TEST(runs.total >= 150u);
-    std::filesystem::remove(record);
+    std::filesystem::remove_all(record.parent_path());
 }
 
 BOOST_AUTO_TEST_CASE(workers_ride_out_a_database_restart) {
-    auto record = std::filesystem::temp_directory_path() / ("drover-record-pg-" + std::to_string(getpid()));
+    auto record = std::filesystem::temp_directory_path() / ("drover-record-pg-" + std::to_string(getpid())) / "record";
+    std::filesystem::create_directories(record.parent_path());
     std::filesystem::remove(record);
     test::PrivatePostgres pg;
     test::DroverStack stack(recording_kinds(record, "sleep 0.05"));  // for its kinds file and state folder
@@ -112,7 +116,7 @@ BOOST_AUTO_TEST_CASE(workers_ride_out_a_database_restart) {
     auto runs = read_executions(record);
     BOOST_TEST(runs.distinct.size() == 300u);
     BOOST_TEST(runs.total >= 300u);
-    std::filesystem::remove(record);
+    std::filesystem::remove_all(record.parent_path());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

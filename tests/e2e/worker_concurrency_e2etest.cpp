@@ -22,7 +22,8 @@ struct Fixture {
     // Appends "<job id> <worker pid>" to one shared file ($PPID of the shell
     // is the worker that started it); O_APPEND keeps small lines whole.
     test::DroverStack stack{e2e::kinds_file({e2e::CommandKind("append_id", R"(echo "$DROVER_JOB_ID $PPID" >> "$IDS_FILE")")
-                                                 .with_env("IDS_FILE", ids_file)})};
+                                                 .with_env("IDS_FILE", ids_file)
+                                                 .shares(out.str())})};
     db::Connection conn = stack.database().connect();
 
     std::int64_t count(const std::string& where) {
@@ -64,7 +65,9 @@ BOOST_FIXTURE_TEST_SUITE(worker_concurrency_e2etest, Fixture)
 
 BOOST_AUTO_TEST_CASE(three_workers_run_each_command_job_exactly_once) {
     stack.start_api();
-    for (int i = 0; i < 3; ++i) stack.start_worker({{"DROVER_CONCURRENCY", "4"}});
+    // Unsandboxed: the job names its worker by its parent PID, which a
+    // sandboxed job cannot see (its PID namespace); sandbox_e2etest covers the sandbox.
+    for (int i = 0; i < 3; ++i) stack.start_worker({{"DROVER_CONCURRENCY", "4"}, {"DROVER_SANDBOX", "off"}});
 
     // 3,000 at once from SQL (one statement, one notification) …
     conn.exec("INSERT INTO drover.jobs (kind, args)"

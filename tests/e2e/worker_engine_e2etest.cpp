@@ -22,11 +22,14 @@ e2e::TempDir& scratch() {
 
 std::string kinds_json() {
     auto kinds = e2e::kinds_file({
-        e2e::CommandKind("long", "echo $$ > " + scratch().file("long-$DROVER_JOB_ID.pid") + "; exec sleep 60"),
+        e2e::CommandKind("long", "echo $$ > " + scratch().file("long-$DROVER_JOB_ID.pid") + "; exec sleep 60")
+            .with_env("SCRATCH", scratch().str())
+            .shares(scratch().str()),
         e2e::CommandKind("reporting", "echo 'progress 30 warming up' >&3; sleep 1.5; "
                                       "echo 'result {\"answer\": 42}' >&3; echo 'not a protocol line' >&3"),
         e2e::CommandKind("sleepy_once", "f=" + scratch().file("snoozed-$DROVER_JOB_ID") +
-                                            "; if [ ! -e $f ]; then touch $f; echo 'snooze 1' >&3; fi"),
+                                            "; if [ ! -e $f ]; then touch $f; echo 'snooze 1' >&3; fi")
+            .shares(scratch().str()),
         e2e::CommandKind("chatty", "i=0; while [ $i -lt 300 ]; do echo out $i; echo err $i >&2; i=$((i+1)); "
                                    "if [ $i -eq 150 ]; then sleep 1; fi; done"),
         e2e::CommandKind("limited", "sleep 0.3").in_queue("narrow"),
@@ -94,7 +97,9 @@ BOOST_AUTO_TEST_CASE(cancel_of_a_running_command_stops_its_process_promptly) {
     auto id = submit(R"({"kind": "long"})");
     auto pid_file = scratch().file("long-" + id + ".pid");
     BOOST_REQUIRE(e2e::poll_until([&] { return !e2e::read_file(pid_file).empty(); }, 10s));
-    long pid = std::atol(e2e::read_file(pid_file).c_str());
+    // $$ inside the job's PID namespace; the host's PID of that process.
+    long pid = e2e::host_pid("SCRATCH=" + scratch().str(), std::atol(e2e::read_file(pid_file).c_str()));
+    BOOST_REQUIRE(pid > 0);
     BOOST_REQUIRE(!e2e::process_gone(pid));
     auto started = std::chrono::steady_clock::now();
     auto r = cancel(id);

@@ -37,19 +37,19 @@ struct Fixture {
                          R"(echo $$ > "$PIDS/$DROVER_JOB_ID.sh"; sleep 30 & echo $! > "$PIDS/$DROVER_JOB_ID.sleep"; wait)")
             .timeout(1)
             .attempts(1)
-            .with_env("PIDS", pids.str()),
+            .with_env("PIDS", pids.str()).shares(pids.str()),
         // The same without a timeout.
         e2e::CommandKind("hang_long",
                          R"(echo $$ > "$PIDS/$DROVER_JOB_ID.sh"; sleep 30 & echo $! > "$PIDS/$DROVER_JOB_ID.sleep"; wait)")
             .attempts(3)
-            .with_env("PIDS", pids.str()),
+            .with_env("PIDS", pids.str()).shares(pids.str()),
         // The same, deaf to SIGTERM (the ignore is inherited by the sleep).
         e2e::CommandKind("hang_deaf",
                          R"(trap '' TERM; echo $$ > "$PIDS/$DROVER_JOB_ID.sh"; sleep 30 & )"
                          R"(echo $! > "$PIDS/$DROVER_JOB_ID.sleep"; wait; wait)")
             .timeout(1)
             .attempts(1)
-            .with_env("PIDS", pids.str()),
+            .with_env("PIDS", pids.str()).shares(pids.str()),
     })};
     db::Connection conn = stack.database().connect();
 
@@ -82,7 +82,10 @@ struct Fixture {
         // The job writes it a moment after it starts.
         e2e::poll_until([&] { return !(text = trimmed(e2e::read_file(pids.path() / file))).empty(); }, 5s, 20ms);
         BOOST_REQUIRE_MESSAGE(!text.empty(), "no pid in " << file);
-        return std::stol(text);
+        // The job wrote its PID inside its sandbox's PID namespace: the host's PID of that process.
+        long pid = e2e::host_pid("PIDS=" + pids.str(), std::stol(text));
+        BOOST_REQUIRE_MESSAGE(pid > 0, "no process " << text << " of the job in " << file);
+        return pid;
     }
 };
 

@@ -108,4 +108,58 @@ BOOST_AUTO_TEST_CASE(refuses_a_missing_file) {
     BOOST_CHECK_THROW(KindRegistry::load("/nonexistent/kinds.json"), ConfigError);
 }
 
+BOOST_AUTO_TEST_CASE(reads_the_sandbox_fields_of_a_kind) {
+    auto r = KindRegistry::parse(R"({"kinds": {"render": {"command": ["/usr/bin/render"], "user": "render-jobs",
+        "network": false, "limits": {"memory_mb": 512, "cpu_s": 60, "processes": 64, "open_files": 256},
+        "bind": {"/srv/models": "ro", "/srv/cache": "rw"}}}})");
+    const Kind* k = r.find("render");
+    BOOST_REQUIRE(k);
+    BOOST_TEST(k->user == "render-jobs");
+    BOOST_TEST(!k->network);
+    BOOST_TEST(k->limits.memory_mb.value() == 512);
+    BOOST_TEST(k->limits.cpu_s.value() == 60);
+    BOOST_TEST(k->limits.processes.value() == 64);
+    BOOST_TEST(k->limits.open_files.value() == 256);
+    BOOST_TEST(k->binds.size() == 2u);
+    BOOST_TEST(!k->binds.at("/srv/models"));
+    BOOST_TEST(k->binds.at("/srv/cache"));
+}
+
+BOOST_AUTO_TEST_CASE(a_kind_without_sandbox_fields_gets_the_defaults) {
+    auto r = KindRegistry::parse(R"({"kinds": {"plain": {"command": ["/bin/true"]}}})");
+    const Kind* k = r.find("plain");
+    BOOST_REQUIRE(k);
+    BOOST_TEST(k->user.empty());
+    BOOST_TEST(k->network);
+    BOOST_TEST(k->limits.empty());
+    BOOST_TEST(k->binds.empty());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_bad_sandbox_fields_naming_the_kind_and_field) {
+    auto refused = [](const std::string& fields, const std::string& expected) {
+        auto message = refusal(R"({"kinds": {"k": {"command": ["x"], )" + fields + "}}}");
+        BOOST_TEST(message.find("kind 'k'") != std::string::npos, message);
+        BOOST_TEST(message.find(expected) != std::string::npos, fields << " -> " << message);
+    };
+    refused(R"("user": "root")", "must not be root");
+    refused(R"("user": "0")", "must not be root");
+    refused(R"("user": "")", "'user'");
+    refused(R"("network": "no")", "'network'");
+    refused(R"("limits": {"memory_mb": 0})", "'limits.memory_mb'");
+    refused(R"("limits": {"memory_mb": 8})", "'limits.memory_mb'");
+    refused(R"("limits": {"cpu_s": -1})", "'limits.cpu_s'");
+    refused(R"("limits": {"processes": "many"})", "'limits.processes'");
+    refused(R"("limits": {"open_files": 2})", "'limits.open_files'");
+    refused(R"("limits": {"disk_mb": 10})", "unknown field 'limits.disk_mb'");
+    refused(R"("limits": 5)", "'limits' must be an object");
+    refused(R"("bind": {"relative/path": "ro"})", "must be absolute");
+    refused(R"("bind": {"/srv/../etc": "ro"})", "must be absolute and normalised");
+    refused(R"("bind": {"/": "ro"})", "must be absolute");
+    refused(R"("bind": {"/srv": "rx"})", "\"ro\" or \"rw\"");
+    refused(R"("bind": {"/job/x": "rw"})", "the sandbox's own");
+    refused(R"("bind": {"/proc": "ro"})", "the sandbox's own");
+    refused(R"("env": {"DROVER_DATABASE_URL": "x"})", "reserved");
+    refused(R"("env": {"A=B": "x"})", "'env' names");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,19 +3,22 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
 
 #include "core/storable.hpp"
+#include "worker/executors/child_process.hpp"
 #include "worker/executors/control_protocol.hpp"
-
-extern char** environ;
 
 namespace drover::worker {
 namespace {
@@ -87,21 +90,64 @@ private:
     std::string pending_;
 };
 
-std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& job, const JobFolder& folder) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    for (const auto& [k, v] : kind.env) env.push_back(k + "=" + v);
-    env.push_back("DROVER_JOB_ID=" + std::to_string(job.id));
-    env.push_back("DROVER_JOB_KIND=" + job.kind);
-    env.push_back("DROVER_JOB_ATTEMPT=" + std::to_string(job.attempt));
+// Built from an allow-list, never from the worker's environment (which holds
+// DROVER_DATABASE_URL and the worker's other settings). The kind's `env`
+// replaces a variable of the same name instead of adding a second one.
+std::vector<std::string> child_environment(const Kind& kind, const ClaimedJob& job, const std::string& dir) {
+    std::map<std::string, std::string> env;
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+    env["HOME"] = dir;
+    env["TMPDIR"] = "/tmp";
+    for (const char* passed : {"LANG", "LC_ALL", "LC_CTYPE", "TZ"}) {
+        if (const char* v = std::getenv(passed)) env[passed] = v;
+    }
+    for (const auto& [k, v] : kind.env) env[k] = v;
+    env["DROVER_JOB_ID"] = std::to_string(job.id);
+    env["DROVER_JOB_KIND"] = job.kind;
+    env["DROVER_JOB_ATTEMPT"] = std::to_string(job.attempt);
     // Linux refuses an environment string over 128 KiB (MAX_ARG_STRLEN): large
     // arguments come only on stdin and in the file DROVER_ARGS_FILE.
-    if (job.args_json.size() <= max_args_in_env) env.push_back("DROVER_ARGS=" + job.args_json);
-    env.push_back("DROVER_ARGS_FILE=" + folder.args_file().string());
-    env.push_back("DROVER_INBOUND=" + folder.inbound().string());
-    env.push_back("DROVER_OUTBOUND=" + folder.outbound().string());
-    env.push_back("DROVER_CONTROL_FD=3");
-    return env;
+    if (job.args_json.size() <= max_args_in_env) env["DROVER_ARGS"] = job.args_json;
+    env["DROVER_ARGS_FILE"] = dir + "/args.json";
+    env["DROVER_INBOUND"] = dir + "/inbound";
+    env["DROVER_OUTBOUND"] = dir + "/outbound";
+    env["DROVER_CONTROL_FD"] = "3";
+    std::vector<std::string> out;
+    out.reserve(env.size());
+    for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+    return out;
+}
+
+long parent_of(long pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto paren = text.rfind(')');
+    char state = 0;
+    long ppid = 0;
+    if (paren == std::string::npos || std::sscanf(text.c_str() + paren + 1, " %c %ld", &state, &ppid) != 2) return 0;
+    return ppid;
+}
+
+// The PID that bwrap's --info-fd names ("child-pid": N, the first process of
+// the job's PID namespace), once it is there; trusted only when it is bwrap's
+// child, bwrap being our child or (own_pid_namespace) our grandchild.
+std::optional<pid_t> namespace_init(const std::string& info, pid_t child) {
+    auto at = info.find("\"child-pid\":");
+    if (at == std::string::npos) return std::nullopt;
+    long pid = std::strtol(info.c_str() + at + 12, nullptr, 10);
+    if (pid <= 1) return std::nullopt;
+    long bwrap = parent_of(pid);
+    if (bwrap <= 1 || (bwrap != child && parent_of(bwrap) != child)) return std::nullopt;
+    return static_cast<pid_t>(pid);
+}
+
+// True once /proc has no live process `pid` (gone, or a zombie).
+bool process_gone(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return true;
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto paren = text.rfind(')');
+    return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] == 'Z' || text[paren + 2] == 'X';
 }
 
 std::string without_trailing_space(std::string s) {
@@ -113,51 +159,46 @@ std::string without_trailing_space(std::string s) {
 
 AttemptResult CommandExecutor::run(JobControl& control) {
     const ClaimedJob& job = control.job();
+    const bool sandboxed = sandbox_.enabled();
+    std::unique_ptr<JobFolder> folder;
     try {
-        folder_.prepare(job.args_json);
+        folder = std::make_unique<JobFolder>(
+            jobs_dir_ / (std::to_string(job.id) + "-" + std::to_string(job.attempt)), job.args_json,
+            sandbox_.user_of(kind_));
     } catch (const std::exception& e) {
         return AttemptResult::retry(std::string("job folder: ") + e.what());
     }
-    const auto& dir = folder_.dir();
+    // The folder as the job sees it.
+    const std::string dir = sandboxed ? std::string(Sandbox::job_dir) : folder->dir().string();
 
-    Pipe in, out, err, ctl;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in.read_end(), 0);
-    posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
-    posix_spawn_file_actions_adddup2(&actions, err.write_end(), 2);
-    posix_spawn_file_actions_adddup2(&actions, ctl.write_end(), 3);
-    posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    // Its own process group, so that a stop signals the whole tree it starts;
-    // default signal handling, whatever the worker blocks.
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    std::vector<std::string> argv_s = kind_.argv;
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    auto env_s = child_environment(kind_, job, folder_);
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    Pipe in, out, err, ctl, info;
+    ChildSpec spec;
+    if (sandboxed) {
+        spec = sandbox_.child(kind_, 5, 4);
+        spec.fds = {{info.write_end(), 4}, {folder->fd(), 5}};
+    } else {
+        spec.program = kind_.argv[0];
+        spec.argv = kind_.argv;
+        spec.chdir = folder->dir().string();
+        spec.limits = kind_.limits;
+        info.close_read();
+        info.close_write();
+    }
+    spec.fds.insert(spec.fds.end(),
+                    {{in.read_end(), 0}, {out.write_end(), 1}, {err.write_end(), 2}, {ctl.write_end(), 3}});
+    spec.env = child_environment(kind_, job, dir);
 
     control.log("runner", "attempt " + std::to_string(job.attempt) + " of " + std::to_string(job.max_attempts) +
                               ": starting " + kind_.argv[0]);
-    pid_t pid = 0;
-    int spawn_error = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (spawn_error != 0) {
-        folder_.clear();
-        std::string error = "cannot start " + kind_.argv[0] + ": " + std::strerror(spawn_error);
+    Spawned spawned;
+    try {
+        spawned = spawn_child(spec);
+    } catch (const std::exception& e) {
+        return AttemptResult::retry(std::string("cannot start a process: ") + e.what());
+    }
+    const pid_t pid = spawned.pid;
+    if (pid < 0) {
+        std::string error = "cannot start " + spec.program + ": " + std::strerror(spawned.error);
         control.log("runner", error);
         // Retrying cannot make a missing program appear: the kind is misconfigured.
         return AttemptResult::permanent_failure(error);
@@ -166,8 +207,30 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     out.close_write();
     err.close_write();
     ctl.close_write();
+    info.close_write();
     fcntl(in.write_end(), F_SETFL, O_NONBLOCK);
-
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    std::string info_text;
+    std::optional<pid_t> ns_init;  // sandboxed: the first process of the job's PID namespace
+    bool exited = false;           // the child (bwrap, or the command) has exited
+    // Signals the job's processes. Sandboxed, SIGTERM goes to the job's
+    // session (bwrap --new-session makes the namespace's first process lead
+    // it), not to bwrap, whose death would SIGKILL them at once; SIGKILL goes
+    // to the namespace's first process, and with it the kernel kills every
+    // process in the namespace, detached or not.
+    auto signal_job = [&](int sig) {
+        if (!sandboxed) {
+            kill(-pid, sig);
+            return;
+        }
+        if (!ns_init) ns_init = namespace_init(info_text, pid);
+        if (sig != SIGKILL && ns_init) {
+            kill(-*ns_init, sig);
+            return;
+        }
+        if (ns_init) kill(*ns_init, SIGKILL);
+        if (!exited) kill(pid, SIGKILL);
+    };
     std::string_view to_write = job.args_json;
     std::string out_tail, err_tail;
     LineSplitter splitters[3];
@@ -209,43 +272,57 @@ AttemptResult CommandExecutor::run(JobControl& control) {
             timed_out = now >= deadline;
             control.log("runner", timed_out ? "timed out after " + std::to_string(*job.timeout_s) + " s: stopping"
                                             : std::string("stop requested: stopping"));
-            kill(-pid, SIGTERM);
+            signal_job(SIGTERM);
             terminated = true;
             kill_at = now + kill_grace_;
         }
         if (terminated && now >= kill_at) {
             control.log("runner", "still running after the grace period: killing");
-            kill(-pid, SIGKILL);
+            signal_job(SIGKILL);
             kill_at = clock::time_point::max();
         }
     };
 
-    Pipe* readers[3] = {&out, &err, &ctl};
+    Pipe* readers[4] = {&out, &err, &ctl, &info};
     while (out.read_end() >= 0 || err.read_end() >= 0 || ctl.read_end() >= 0) {
         enforce_stop();
         if (to_write.empty()) in.close_write();
-        pollfd fds[4] = {{out.read_end(), POLLIN, 0},
+        pollfd fds[6] = {{out.read_end(), POLLIN, 0},
                          {err.read_end(), POLLIN, 0},
                          {ctl.read_end(), POLLIN, 0},
-                         {in.write_end(), POLLOUT, 0}};
+                         {info.read_end(), POLLIN, 0},
+                         {in.write_end(), POLLOUT, 0},
+                         {exited ? -1 : pidfd, POLLIN, 0}};
         // Wake at least every 100 ms to notice stop requests and deadlines.
-        poll(fds, 4, 100);
+        poll(fds, 6, 100);
         char buf[16384];
-        for (int i = 0; i < 3; ++i) {
+        for (int i = 0; i < 4; ++i) {
             if (!fds[i].revents) continue;
             ssize_t n = ::read(readers[i]->read_end(), buf, sizeof buf);
-            if (n > 0) {
+            if (n > 0 && i == 3) {
+                if (info_text.size() < 4096) info_text.append(buf, static_cast<std::size_t>(n));
+            } else if (n > 0) {
                 splitters[i].feed(buf, static_cast<std::size_t>(n), [&](std::string_view l) { on_line(i, l); });
             } else if (n == 0 || errno != EINTR) {
-                splitters[i].finish([&](std::string_view l) { on_line(i, l); });
+                if (i < 3) splitters[i].finish([&](std::string_view l) { on_line(i, l); });
                 readers[i]->close_read();
             }
         }
-        if (fds[3].revents & POLLOUT) {
+        if (fds[4].revents & POLLOUT) {
             ssize_t n = ::write(in.write_end(), to_write.data(), to_write.size());
             if (n > 0) to_write.remove_prefix(static_cast<std::size_t>(n));
         }
-        if (fds[3].revents & (POLLERR | POLLHUP)) to_write = {};
+        if (fds[4].revents & (POLLERR | POLLHUP)) to_write = {};
+        if (fds[5].revents) {
+            // Its first process ended: whatever it left running (holding our
+            // pipes open, perhaps) ends with it.
+            exited = true;
+            if (sandboxed) {
+                signal_job(SIGKILL);
+            } else {
+                kill(-pid, SIGKILL);
+            }
+        }
     }
     in.close_write();
     int status = 0;
@@ -253,7 +330,6 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     // keep enforcing the deadline while waiting for it. A pidfd wakes us the
     // moment it exits; a fixed 20 ms sleep here cost up to a third of the
     // rate of short commands (bench/run command_spawn).
-    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     while (waitpid(pid, &status, WNOHANG) != pid) {
         enforce_stop();
         if (pidfd >= 0) {
@@ -263,10 +339,21 @@ AttemptResult CommandExecutor::run(JobControl& control) {
             control.sleep_for(std::chrono::milliseconds(terminated ? 5 : 20));
         }
     }
+    exited = true;
     if (pidfd >= 0) ::close(pidfd);
-    // Whatever the child left running in its group goes with it.
-    kill(-pid, SIGKILL);
-    folder_.clear();
+    // Whatever the child left running goes with it: the whole PID namespace
+    // (its first process dies when bwrap does; made sure of here) or, without
+    // the sandbox, the process group. Its folder goes once nothing can write to it.
+    if (sandboxed) {
+        if (!ns_init) ns_init = namespace_init(info_text, pid);
+        if (ns_init) {
+            kill(*ns_init, SIGKILL);
+            for (int i = 0; i < 2000 && !process_gone(*ns_init); ++i) ::usleep(1000);
+        }
+    } else {
+        kill(-pid, SIGKILL);
+    }
+    folder.reset();
 
     // The error names the last lines the job wrote: stderr, or stdout if it wrote nothing there.
     std::string tail = without_trailing_space(err_tail.empty() ? out_tail : err_tail);
@@ -282,6 +369,19 @@ AttemptResult CommandExecutor::run(JobControl& control) {
         return AttemptResult::retry(error + (tail.empty() ? "" : ": " + tail));
     }
     int code = WEXITSTATUS(status);
+    if (sandboxed && code == 1 && err_tail.find("bwrap: execvp ") != std::string::npos) {
+        std::string error = "cannot start " + kind_.argv[0] + " in the sandbox: " + tail;
+        control.log("runner", error);
+        return AttemptResult::permanent_failure(error);
+    }
+    // bwrap reports a command killed by signal N as exit code 128 + N.
+    if (sandboxed && code > 128 && code <= 128 + 64 &&
+        std::find(kind_.permanent_exit_codes.begin(), kind_.permanent_exit_codes.end(), code) ==
+            kind_.permanent_exit_codes.end()) {
+        std::string error = "killed by signal " + std::to_string(code - 128);
+        control.log("runner", error);
+        return AttemptResult::retry(error + (tail.empty() ? "" : ": " + tail));
+    }
     control.log("runner", "exit code " + std::to_string(code));
     if (snooze_s) return AttemptResult::snooze(*snooze_s);
     if (code == 0) return AttemptResult::succeeded(result_json);

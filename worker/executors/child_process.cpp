@@ -1,0 +1,152 @@
+#include "worker/executors/child_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace drover::worker {
+namespace {
+
+struct Limit {
+    int resource;
+    rlim_t value;
+};
+
+[[noreturn]] void fail_child(int error_fd, int error) {
+    ssize_t ignored = ::write(error_fd, &error, sizeof error);
+    (void)ignored;
+    _exit(127);
+}
+
+}  // namespace
+
+Spawned spawn_child(const ChildSpec& spec) {
+    // Everything the child needs is built here: after fork it may not allocate.
+    std::vector<std::string> argv_s = spec.argv;
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_s = spec.env;
+    std::vector<char*> envp;
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    Limit limits[4];
+    int nlimits = 0;
+    if (spec.limits.memory_mb) limits[nlimits++] = {RLIMIT_AS, static_cast<rlim_t>(*spec.limits.memory_mb) << 20};
+    if (spec.limits.cpu_s) limits[nlimits++] = {RLIMIT_CPU, static_cast<rlim_t>(*spec.limits.cpu_s)};
+    if (spec.limits.processes) limits[nlimits++] = {RLIMIT_NPROC, static_cast<rlim_t>(*spec.limits.processes)};
+    if (spec.limits.open_files) limits[nlimits++] = {RLIMIT_NOFILE, static_cast<rlim_t>(*spec.limits.open_files)};
+    int highest_target = -1;
+    for (auto [from, to] : spec.fds) highest_target = std::max(highest_target, to);
+    const int park_at = std::max(highest_target + 1, 10);
+    std::vector<int> parked(spec.fds.size(), -1);
+    const bool search_path = spec.program.find('/') == std::string::npos;
+    const pid_t parent = getpid();
+
+    int error_pipe[2];
+    if (pipe2(error_pipe, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+    // No signal handler of the worker may run in the child between fork and exec.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    // own_pid_namespace: the child is PID 1 of a new PID namespace from its
+    // first instruction (a raw clone, with fork's copy of the memory; the
+    // child then makes only system calls, so glibc's fork bookkeeping is not
+    // needed). When it dies, the kernel kills every process of the namespace.
+    int worker_fd = -1;
+    if (spec.own_pid_namespace) {
+        worker_fd = static_cast<int>(syscall(SYS_pidfd_open, parent, 0));  // close-on-exec
+        if (worker_fd < 0) {
+            int e = errno;
+            pthread_sigmask(SIG_SETMASK, &old, nullptr);
+            ::close(error_pipe[0]);
+            ::close(error_pipe[1]);
+            throw std::system_error(e, std::generic_category(), "pidfd_open");
+        }
+    }
+    pid_t pid = spec.own_pid_namespace
+                    ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, 0))
+                    : fork();
+    if (pid == 0) {
+        int error_fd = fcntl(error_pipe[1], F_DUPFD_CLOEXEC, park_at + static_cast<int>(spec.fds.size()) + 1);
+        if (error_fd < 0) _exit(127);
+        setpgid(0, 0);
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
+        // Park the sources above every target first, so that moving one
+        // never overwrites another that is still to be moved.
+        for (std::size_t i = 0; i < spec.fds.size(); ++i) {
+            parked[i] = fcntl(spec.fds[i].first, F_DUPFD_CLOEXEC, park_at);
+            if (parked[i] < 0) fail_child(error_fd, errno);
+        }
+        for (std::size_t i = 0; i < spec.fds.size(); ++i) {
+            if (dup2(parked[i], spec.fds[i].second) < 0) fail_child(error_fd, errno);  // clears FD_CLOEXEC
+        }
+        // Whatever else the worker has open (its database sockets, other
+        // jobs' pipes) is closed at exec.
+        syscall(SYS_close_range, static_cast<unsigned>(highest_target + 1), ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+        for (int fd = 0; fd <= highest_target; ++fd) {
+            bool wanted = false;
+            for (auto [from, to] : spec.fds) wanted = wanted || to == fd;
+            if (!wanted) ::close(fd);
+        }
+        if (!spec.chdir.empty() && chdir(spec.chdir.c_str()) != 0) fail_child(error_fd, errno);
+        for (int i = 0; i < nlimits; ++i) {
+            rlimit l{limits[i].value, limits[i].value};
+            if (setrlimit(limits[i].resource, &l) != 0) fail_child(error_fd, errno);
+        }
+        // The kernel kills the child when the worker's thread that started
+        // it dies, however it dies. Checked against a worker that died first: as PID 1 of a new
+        // namespace the child cannot see its parent (getppid() is 0), so
+        // through a pidfd of the worker.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (spec.own_pid_namespace) {
+            pollfd gone{worker_fd, POLLIN, 0};
+            if (poll(&gone, 1, 0) != 0) _exit(127);
+        } else if (getppid() != parent) {
+            _exit(127);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (search_path) {
+            execvpe(spec.program.c_str(), argv.data(), envp.data());
+        } else {
+            execve(spec.program.c_str(), argv.data(), envp.data());
+        }
+        fail_child(error_fd, errno);
+    }
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (worker_fd >= 0) ::close(worker_fd);
+    ::close(error_pipe[1]);
+    if (pid < 0) {
+        ::close(error_pipe[0]);
+        throw std::system_error(fork_errno, std::generic_category(), "fork");
+    }
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    ::close(error_pipe[0]);
+    if (n == static_cast<ssize_t>(sizeof child_errno)) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        return {-1, child_errno};
+    }
+    return {pid, 0};
+}
+
+}  // namespace drover::worker
