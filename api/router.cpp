@@ -1,6 +1,5 @@
 #include "api/router.hpp"
 
-
 #include "api/http_error.hpp"
 #include "api/request_id.hpp"
 
@@ -10,41 +9,52 @@ using namespace Pistache;
 
 namespace {
 
-
-// The seam where authentication will go: it will read the API key, find its
-// app and role, and refuse the request before any handler runs.
-RequestContext authenticate(const Rest::Request&) {
-    return RequestContext{next_request_id(), "default"};
-}
+template <typename Handler>
+using Method = void (Handler::*)(RequestContext, const Rest::Request&, Http::ResponseWriter&);
 
 // Runs a handler; what it throws before handing the response on (bad
 // input, unknown id) is answered here through the one error table.
 template <typename Handler>
-Rest::Route::Handler route(Handler& handler,
-                           void (Handler::*method)(RequestContext, const Rest::Request&, Http::ResponseWriter&)) {
+void call(Handler& handler, Method<Handler> method, RequestContext ctx, const Rest::Request& request,
+          Http::ResponseWriter& response) {
+    try {
+        (handler.*method)(ctx, request, response);
+    } catch (...) {
+        send_reply(response, error_reply(std::current_exception(), ctx), ctx);
+    }
+}
+
+// A route open to everyone (health).
+template <typename Handler>
+Rest::Route::Handler open(Handler& handler, Method<Handler> method) {
     return [&handler, method](const Rest::Request& request, Http::ResponseWriter response) {
-        auto ctx = authenticate(request);
-        try {
-            (handler.*method)(ctx, request, response);
-        } catch (...) {
-            send_reply(response, error_reply(std::current_exception(), ctx), ctx);
+        call(handler, method, RequestContext{next_request_id(), "", "", 0}, request, response);
+        return Rest::Route::Result::Ok;
+    };
+}
+
+// A route behind a key: the authenticator answers 401/403/429 itself, or
+// lets the handler run with the key's app and role in its context (now, or
+// after looking the key up off the reactor thread).
+template <typename Handler>
+Rest::Route::Handler keyed(Authenticator& auth, Need need, Handler& handler, Method<Handler> method) {
+    return [&auth, need, &handler, method](const Rest::Request& request, Http::ResponseWriter response) {
+        RequestContext ctx{next_request_id(), "", "", 0};
+        auto later = [&] {
+            return Authenticator::Next([&handler, method, request](RequestContext c, Http::ResponseWriter r) {
+                call(handler, method, std::move(c), request, r);
+            });
+        };
+        if (auto allowed = auth.authenticate(request, response, ctx, need, later)) {
+            call(handler, method, std::move(*allowed), request, response);
         }
         return Rest::Route::Result::Ok;
     };
 }
 
-}  // namespace
-
-void add_routes(Rest::Router& router, Handlers h) {
-    Rest::Routes::Get(router, "/healthz", route(h.health, &HealthHandler::healthz));
-    Rest::Routes::Get(router, "/readyz", route(h.health, &HealthHandler::readyz));
-    Rest::Routes::Post(router, "/v1/jobs", route(h.jobs, &JobsHandler::create));
-    Rest::Routes::Get(router, "/v1/jobs/:id", route(h.jobs, &JobsHandler::get));
-    Rest::Routes::Post(router, "/v1/jobs/:id/cancel", route(h.jobs, &JobsHandler::cancel));
-    Rest::Routes::Get(router, "/v1/jobs/:id/logs", route(h.jobs, &JobsHandler::logs));
-
+void add_not_found(Rest::Router& router) {
     router.addNotFoundHandler([](const Rest::Request& request, Http::ResponseWriter response) {
-        RequestContext ctx{next_request_id(), ""};
+        RequestContext ctx{next_request_id(), "", "", 0};
         send_reply(response,
                    error_reply(Http::Code::Not_Found, "no_route",
                                "no route for " + std::string(Http::methodString(request.method())) + " " +
@@ -53,6 +63,36 @@ void add_routes(Rest::Router& router, Handlers h) {
                    ctx);
         return Rest::Route::Result::Ok;
     });
+}
+
+}  // namespace
+
+void add_routes(Rest::Router& router, Handlers h, Authenticator& auth) {
+    const auto read = Need::app_role(Role::read);
+    const auto submit = Need::app_role(Role::submit);
+    const auto admin = Need::app_role(Role::admin);
+    Rest::Routes::Get(router, "/healthz", open(h.health, &HealthHandler::healthz));
+    Rest::Routes::Get(router, "/readyz", open(h.health, &HealthHandler::readyz));
+    Rest::Routes::Post(router, "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
+    Rest::Routes::Get(router, "/v1/jobs/:id", keyed(auth, read, h.jobs, &JobsHandler::get));
+    Rest::Routes::Post(router, "/v1/jobs/:id/cancel", keyed(auth, submit, h.jobs, &JobsHandler::cancel));
+    Rest::Routes::Get(router, "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
+    Rest::Routes::Get(router, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
+    Rest::Routes::Post(router, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
+    Rest::Routes::Post(router, "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
+    add_not_found(router);
+}
+
+void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth) {
+    const auto op = Need::operator_key();
+    Rest::Routes::Get(router, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::list_apps));
+    Rest::Routes::Post(router, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::create_app));
+    Rest::Routes::Put(router, "/maintenance/apps/:app/limits", keyed(auth, op, a, &AdminHandler::set_limits));
+    Rest::Routes::Get(router, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::list_keys));
+    Rest::Routes::Post(router, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::create_key));
+    Rest::Routes::Post(router, "/maintenance/keys/:id/revoke", keyed(auth, op, a, &AdminHandler::revoke_key));
+    Rest::Routes::Get(router, "/maintenance/jobs/:id", keyed(auth, op, a, &AdminHandler::get_job));
+    add_not_found(router);
 }
 
 }  // namespace drover::api

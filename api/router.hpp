@@ -1,7 +1,13 @@
 #pragma once
-// The route table, and nothing else: which handler serves which path.
+// The route tables, one per listener, and nothing else: which handler serves
+// which path, and which key it needs. The public listener serves /v1 and
+// health; the admin listener (DROVER_ADMIN_HOST:DROVER_ADMIN_PORT) serves
+// /maintenance with operator keys only. A path of one listener is a 404 on
+// the other, whatever the key.
 #include <pistache/router.h>
 
+#include "api/auth/authenticator.hpp"
+#include "api/handlers/admin_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 
@@ -10,8 +16,10 @@ namespace drover::api {
 struct Handlers {
     HealthHandler& health;
     JobsHandler& jobs;
+    KeysHandler& keys;
 };
 
-void add_routes(Pistache::Rest::Router& router, Handlers handlers);
+void add_routes(Pistache::Rest::Router& router, Handlers handlers, Authenticator& auth);
+void add_admin_routes(Pistache::Rest::Router& router, AdminHandler& admin, Authenticator& auth);
 
 }  // namespace drover::api

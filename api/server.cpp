@@ -4,10 +4,29 @@
 
 #include "api/request_guard.hpp"
 #include "api/router.hpp"
+#include "core/error.hpp"
 
 namespace drover::api {
 
 using namespace Pistache;
+
+namespace {
+
+Authenticator::Options auth_options(const Config& config) {
+    const auto& mode = config.str("auth");
+    if (mode != "on" && mode != "off") throw ConfigError("DROVER_AUTH must be 'on' or 'off', got '" + mode + "'");
+    auto ttl = config.integer("auth_cache_ms");
+    if (ttl > 1000) throw ConfigError("DROVER_AUTH_CACHE_MS must be at most 1000, got " + std::to_string(ttl));
+    Authenticator::Options o;
+    o.enabled = mode == "on";
+    o.cache_ttl = std::chrono::milliseconds(ttl);
+    o.database_url = config.str("database_url");
+    o.statement_timeout_ms = static_cast<int>(config.integer("statement_timeout_ms"));
+    o.queue_limit = static_cast<std::size_t>(config.integer("api_queue_limit"));
+    return o;
+}
+
+}  // namespace
 
 Server::Server(const Config& config, KindRegistry kinds)
     : kinds_(std::move(kinds)),
@@ -15,8 +34,12 @@ Server::Server(const Config& config, KindRegistry kinds)
           static_cast<std::size_t>(config.integer("api_queue_limit")),
           static_cast<int>(config.integer("statement_timeout_ms"))),
       health_(db_),
-      jobs_(db_, kinds_) {
-    add_routes(router_, Handlers{health_, jobs_});
+      jobs_(db_, kinds_),
+      keys_(db_),
+      admin_(db_),
+      auth_(auth_options(config)) {
+    add_routes(router_, Handlers{health_, jobs_, keys_}, auth_);
+    add_admin_routes(admin_router_, admin_, auth_);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);
     auto options = Http::Endpoint::options()
@@ -30,19 +53,38 @@ Server::Server(const Config& config, KindRegistry kinds)
     // The router's handler behind a guard that checks each request's headers
     // before Pistache parses them (see request_guard.hpp).
     endpoint_->setHandler(guarded_handler(router_));
+
+    // The admin listener: its own address (loopback by default), one thread.
+    Address admin_address(config.str("admin_host"),
+                          Port(static_cast<std::uint16_t>(config.integer("admin_port"))));
+    admin_endpoint_ = std::make_unique<Http::Endpoint>(admin_address);
+    admin_endpoint_->init(Http::Endpoint::options()
+                              .threads(1)
+                              .flags(Tcp::Options::ReuseAddr)
+                              .maxRequestSize(static_cast<std::size_t>(config.integer("max_request_bytes")))
+                              .headerTimeout(std::chrono::seconds(10))
+                              .bodyTimeout(std::chrono::seconds(30)));
+    admin_endpoint_->setHandler(guarded_handler(admin_router_));
 }
 
 Server::~Server() { shutdown(); }
 
-void Server::start() { endpoint_->serveThreaded(); }
+void Server::start() {
+    endpoint_->serveThreaded();
+    admin_endpoint_->serveThreaded();
+}
 
 void Server::shutdown() {
     if (stopped_) return;
     stopped_ = true;
     endpoint_->shutdown();
+    admin_endpoint_->shutdown();
+    auth_.stop();
     db_.stop();
 }
 
 std::uint16_t Server::port() const { return static_cast<std::uint16_t>(endpoint_->getPort()); }
+
+std::uint16_t Server::admin_port() const { return static_cast<std::uint16_t>(admin_endpoint_->getPort()); }
 
 }  // namespace drover::api
