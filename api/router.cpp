@@ -74,9 +74,14 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth) {
     Rest::Routes::Get(router, "/healthz", open(h.health, &HealthHandler::healthz));
     Rest::Routes::Get(router, "/readyz", open(h.health, &HealthHandler::readyz));
     Rest::Routes::Post(router, "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
+    Rest::Routes::Get(router, "/v1/jobs", keyed(auth, read, h.jobs, &JobsHandler::list));
+    Rest::Routes::Post(router, "/v1/jobs/batch", keyed(auth, submit, h.jobs, &JobsHandler::create_batch));
     Rest::Routes::Get(router, "/v1/jobs/:id", keyed(auth, read, h.jobs, &JobsHandler::get));
     Rest::Routes::Post(router, "/v1/jobs/:id/cancel", keyed(auth, submit, h.jobs, &JobsHandler::cancel));
     Rest::Routes::Get(router, "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
+    Rest::Routes::Post(router, "/v1/jobs/:id/retry", keyed(auth, submit, h.jobs, &JobsHandler::retry));
+    Rest::Routes::Delete(router, "/v1/jobs/:id", keyed(auth, admin, h.jobs, &JobsHandler::remove));
+    Rest::Routes::Get(router, "/v1/queues", keyed(auth, read, h.jobs, &JobsHandler::queues));
     Rest::Routes::Get(router, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
     Rest::Routes::Post(router, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
     Rest::Routes::Post(router, "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));

@@ -74,27 +74,45 @@ CREATE FUNCTION drover.check_app_limits() RETURNS trigger
     AS $$
 DECLARE
     a record;
-    n bigint;
 BEGIN
     FOR a IN
-        SELECT i.app, p.name IS NOT NULL AS known, p.max_unfinished_jobs AS max
+        SELECT i.app, p.name IS NOT NULL AS known
         FROM (SELECT DISTINCT app FROM inserted WHERE status IN ('pending', 'running')) AS i
         LEFT JOIN drover.apps AS p ON p.name = i.app
     LOOP
         IF NOT a.known THEN
             RAISE EXCEPTION 'no such app: %', a.app USING ERRCODE = 'foreign_key_violation';
         END IF;
-        CONTINUE WHEN a.max IS NULL;
-        PERFORM pg_advisory_xact_lock(1684107884, hashtext(a.app));  -- 1684107884: 'drol' ("drover limit")
-        SELECT (SELECT count(*) FROM drover.jobs WHERE app = a.app AND status = 'pending')
-             + (SELECT count(*) FROM drover.jobs WHERE app = a.app AND status = 'running')
-        INTO n;
-        IF n > a.max THEN
-            RAISE EXCEPTION 'app % has reached its limit of % unfinished jobs', a.app, a.max
-                USING ERRCODE = 'DR429';
-        END IF;
+        PERFORM drover.check_app_room(a.app);
     END LOOP;
     RETURN NULL;
+END;
+$$;
+
+
+--
+-- Name: check_app_room(text); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.check_app_room(app_name text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    max_jobs integer;
+    n bigint;
+BEGIN
+    SELECT max_unfinished_jobs INTO max_jobs FROM drover.apps WHERE name = app_name;
+    IF max_jobs IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock(1684107884, hashtext(app_name));  -- 1684107884: 'drol' ("drover limit")
+    SELECT (SELECT count(*) FROM drover.jobs WHERE app = app_name AND status = 'pending')
+         + (SELECT count(*) FROM drover.jobs WHERE app = app_name AND status = 'running')
+    INTO n;
+    IF n > max_jobs THEN
+        RAISE EXCEPTION 'app % has reached its limit of % unfinished jobs', app_name, max_jobs
+            USING ERRCODE = 'DR429';
+    END IF;
 END;
 $$;
 
@@ -445,6 +463,13 @@ CREATE INDEX api_keys_by_app ON drover.api_keys USING btree (app, id);
 --
 
 CREATE INDEX job_logs_by_job ON drover.job_logs USING btree (job_id, id);
+
+
+--
+-- Name: jobs_by_app_newest; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_by_app_newest ON drover.jobs USING btree (app, id DESC);
 
 
 --

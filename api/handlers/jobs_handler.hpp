@@ -23,6 +23,17 @@ public:
     void cancel(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // GET /v1/jobs/:id/logs?after=<cursor>&limit=<n> → a page of log lines and the next cursor.
     void logs(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
+    // GET /v1/jobs?status=&kind=&queue=&created_after=&created_before=&limit=&cursor= → a page, newest first.
+    void list(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
+    // POST /v1/jobs/:id/retry → a failed or cancelled job pending again; 409 otherwise.
+    void retry(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
+    // DELETE /v1/jobs/:id → 204, the job and its log gone; 409 while it is unfinished.
+    void remove(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
+    // POST /v1/jobs/batch {"jobs": [...]} → 202 with every job, all inserted or none.
+    void create_batch(RequestContext ctx, const Pistache::Rest::Request& request,
+                      Pistache::Http::ResponseWriter& response);
+    // GET /v1/queues → per queue of the app: counts by status, oldest pending age, concurrency limit.
+    void queues(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
 
 private:
     DbExecutor& db_;

@@ -54,36 +54,51 @@ CREATE INDEX api_keys_by_app ON drover.api_keys (app, id);
 -- 20261123000003 for what an index on running rows costs every claim).
 CREATE INDEX jobs_pending_by_app ON drover.jobs (app) WHERE status = 'pending';
 
--- Per statement: every app named by the new rows must exist, and an app with
--- max_unfinished_jobs may not pass it. Apps without a limit cost one index
--- lookup per statement (no lock). A limited app is locked for the rest of the
--- transaction (an advisory lock: no row write) before its unfinished jobs are
--- counted, so two transactions cannot both take the last place; the count is
--- a new statement, so it sees what the lock's previous holder committed
--- (READ COMMITTED, the default). SQLSTATE DR429 (the API answers 429).
+-- Raises DR429 (the API answers 429) when `app_name` has more unfinished jobs
+-- than its max_unfinished_jobs; apps without a limit cost one index lookup
+-- and no lock. A limited app is locked for the rest of the transaction (an
+-- advisory lock: no row write) before its unfinished jobs are counted, so
+-- two transactions cannot both take the last place; the count is a new
+-- statement, so it sees what the lock's previous holder committed (READ
+-- COMMITTED, the default). Call it after the change that adds jobs.
+CREATE FUNCTION drover.check_app_room(app_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    max_jobs integer;
+    n bigint;
+BEGIN
+    SELECT max_unfinished_jobs INTO max_jobs FROM drover.apps WHERE name = app_name;
+    IF max_jobs IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock(1684107884, hashtext(app_name));  -- 1684107884: 'drol' ("drover limit")
+    SELECT (SELECT count(*) FROM drover.jobs WHERE app = app_name AND status = 'pending')
+         + (SELECT count(*) FROM drover.jobs WHERE app = app_name AND status = 'running')
+    INTO n;
+    IF n > max_jobs THEN
+        RAISE EXCEPTION 'app % has reached its limit of % unfinished jobs', app_name, max_jobs
+            USING ERRCODE = 'DR429';
+    END IF;
+END;
+$$;
+
+-- Per insert statement: every app named by the new rows must exist (23503;
+-- cheaper than a foreign key, which would lock the app's row per insert), and
+-- none may pass its max_unfinished_jobs.
 CREATE FUNCTION drover.check_app_limits() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
-    n bigint;
 BEGIN
     FOR a IN
-        SELECT i.app, p.name IS NOT NULL AS known, p.max_unfinished_jobs AS max
+        SELECT i.app, p.name IS NOT NULL AS known
         FROM (SELECT DISTINCT app FROM inserted WHERE status IN ('pending', 'running')) AS i
         LEFT JOIN drover.apps AS p ON p.name = i.app
     LOOP
         IF NOT a.known THEN
             RAISE EXCEPTION 'no such app: %', a.app USING ERRCODE = 'foreign_key_violation';
         END IF;
-        CONTINUE WHEN a.max IS NULL;
-        PERFORM pg_advisory_xact_lock(1684107884, hashtext(a.app));  -- 1684107884: 'drol' ("drover limit")
-        SELECT (SELECT count(*) FROM drover.jobs WHERE app = a.app AND status = 'pending')
-             + (SELECT count(*) FROM drover.jobs WHERE app = a.app AND status = 'running')
-        INTO n;
-        IF n > a.max THEN
-            RAISE EXCEPTION 'app % has reached its limit of % unfinished jobs', a.app, a.max
-                USING ERRCODE = 'DR429';
-        END IF;
+        PERFORM drover.check_app_room(a.app);
     END LOOP;
     RETURN NULL;
 END;
@@ -94,9 +109,17 @@ CREATE TRIGGER jobs_check_app_limits
     REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION drover.check_app_limits();
 
+-- GET /v1/jobs: an app's jobs newest first, keyset-paged (jobs/list.sql).
+-- Not partial, so it costs an entry at insert and at each status change (a
+-- status change is never a HOT update: status is in the partial indexes'
+-- predicates).
+CREATE INDEX jobs_by_app_newest ON drover.jobs (app, id DESC);
+
 -- migrate:down
+DROP INDEX drover.jobs_by_app_newest;
 DROP TRIGGER jobs_check_app_limits ON drover.jobs;
 DROP FUNCTION drover.check_app_limits();
+DROP FUNCTION drover.check_app_room(text);
 DROP INDEX drover.jobs_pending_by_app;
 DROP TABLE drover.api_keys;
 DROP TYPE drover.key_role;

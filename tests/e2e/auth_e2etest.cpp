@@ -41,6 +41,7 @@ const std::string unknown_key =
 
 struct Fixture {
     test::DroverStack stack;
+    db::Connection c = stack.database().connect();  // one connection for the checks
     std::map<std::string, std::string> keys;  // credential name → key
     std::string other_job;
     std::string other_key_prefix;
@@ -76,24 +77,23 @@ struct Fixture {
 
     // A pending job of the default app, made in the database.
     std::string fresh_job() {
-        auto conn = db();
-        return std::string(conn.exec("SELECT (drover.enqueue('noop', '{\"s\": \"" + mine_secret +
+        return std::string(c.exec("SELECT (drover.enqueue('noop', '{\"s\": \"" + mine_secret +
                                      "\"}', run_at => now() + interval '1 day')).id")
                                .text(0, 0));
     }
-    std::string fresh_key_id() {
-        auto conn = db();
-        return std::to_string(KeyStore(conn).create("default", Role::read).key.id);
+    // A cancelled job of the default app (retry and delete take finished jobs).
+    std::string fresh_done_job() {
+        auto id = fresh_job();
+        c.exec("UPDATE drover.jobs SET status = 'cancelled', finished_at = now() WHERE id = " + id);
+        return id;
     }
-    std::int64_t count(const std::string& sql) {
-        auto conn = db();
-        return e2e::scalar(conn, sql);
-    }
+    std::string fresh_key_id() { return std::to_string(KeyStore(c).create("default", Role::read).key.id); }
+    std::int64_t count(const std::string& sql) { return e2e::scalar(c, sql); }
 };
 
 struct Route {
     std::string method;
-    std::string path;  // {job}: a pending job of app default; {key}: a key of app default
+    std::string path;  // {job}: a pending job of app default; {done}: a cancelled one; {key}: a key of app default
     std::string body;
     Role least;
     int ok;  // the status when allowed
@@ -108,6 +108,13 @@ std::vector<Route> public_routes() {
         {"GET", "/v1/keys", "", Role::admin, 200},
         {"POST", "/v1/keys", R"({"role": "read", "name": "matrix"})", Role::admin, 201},
         {"POST", "/v1/keys/{key}/revoke", "", Role::admin, 200},
+        {"GET", "/v1/jobs", "", Role::read, 200},
+        {"GET", "/v1/jobs?status=pending,cancelled&limit=500", "", Role::read, 200},
+        {"GET", "/v1/queues", "", Role::read, 200},
+        {"POST", "/v1/jobs/batch", R"({"jobs": [{"kind": "noop", "run_at": "2099-01-01T00:00:00Z"}, {"kind": "noop"}]})",
+         Role::submit, 202},
+        {"POST", "/v1/jobs/{done}/retry", "", Role::submit, 200},
+        {"DELETE", "/v1/jobs/{done}", "", Role::admin, 204},
     };
 }
 
@@ -125,8 +132,9 @@ BOOST_AUTO_TEST_CASE(every_public_route_against_every_credential) {
     for (const auto& route : public_routes()) {
         for (const auto& [name, key] : keys) {
             auto job = fresh_job();
+            auto done = fresh_done_job();
             auto key_id = fresh_key_id();
-            auto path = replace_all(replace_all(route.path, "{job}", job), "{key}", key_id);
+            auto path = replace_all(replace_all(replace_all(route.path, "{job}", job), "{key}", key_id), "{done}", done);
             auto jobs_before = count("SELECT count(*) FROM drover.jobs");
             auto keys_before = count("SELECT count(*) FROM drover.api_keys");
             auto r = call(stack.port(), route.method, path, route.body, key);
@@ -154,6 +162,8 @@ BOOST_AUTO_TEST_CASE(every_public_route_against_every_credential) {
                                      " AND cancel_requested_at IS NULL") == 1);
                     BOOST_TEST(count("SELECT count(*) FROM drover.api_keys WHERE id = " + key_id +
                                      " AND revoked_at IS NULL") == 1);
+                    BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE id = " + done +
+                                     " AND status = 'cancelled'") == 1);
                 }
                 if (expected == 401) {
                     BOOST_TEST(r.headers["www-authenticate"] == "Bearer");
@@ -163,7 +173,9 @@ BOOST_AUTO_TEST_CASE(every_public_route_against_every_credential) {
                 if (expected == 404) {
                     // The same answer as for an id that exists nowhere.
                     auto unknown = call(stack.port(), route.method,
-                                        replace_all(replace_all(route.path, "{job}", "987654321"), "{key}", "987654321"),
+                                        replace_all(replace_all(replace_all(route.path, "{job}", "987654321"), "{key}",
+                                                                "987654321"),
+                                                    "{done}", "987654321"),
                                         route.body, key);
                     BOOST_TEST(unknown.status == 404);
                     BOOST_TEST(e2e::error_member(r.body, "code") == e2e::error_member(unknown.body, "code"));
@@ -178,7 +190,7 @@ BOOST_AUTO_TEST_CASE(every_public_route_against_every_credential) {
                     BOOST_TEST(r.body.find(other_log) == std::string::npos);
                     BOOST_TEST(r.body.find(other_key_prefix) == std::string::npos);
                 }
-                if (expected == 202) {
+                if (expected == 202 && route.path == "/v1/jobs") {
                     auto app = name == "other_app" ? "other" : "default";
                     BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE id = " + test::json_field(r.body, "id") +
                                      " AND app = '" + app + "'") == 1);
