@@ -79,9 +79,17 @@ void DbExecutor::loop() {
             if (queue_.empty()) return;  // stopping and drained
             task = std::move(queue_.front());
             queue_.pop_front();
+            ++busy_;
         }
         execute(task, conn);
+        std::lock_guard lock(mutex_);
+        --busy_;
     }
+}
+
+DbExecutor::Use DbExecutor::use() {
+    std::lock_guard lock(mutex_);
+    return {threads_.size(), busy_, queue_.size(), queue_limit_};
 }
 
 void DbExecutor::execute(Task& task, std::unique_ptr<db::Connection>& conn) {

@@ -81,6 +81,7 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth) {
     Rest::Routes::Get(router, "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
     Rest::Routes::Post(router, "/v1/jobs/:id/retry", keyed(auth, submit, h.jobs, &JobsHandler::retry));
     Rest::Routes::Delete(router, "/v1/jobs/:id", keyed(auth, admin, h.jobs, &JobsHandler::remove));
+    Rest::Routes::Get(router, "/status", keyed(auth, read, h.status, &StatusHandler::status));
     Rest::Routes::Get(router, "/v1/queues", keyed(auth, read, h.jobs, &JobsHandler::queues));
     Rest::Routes::Get(router, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
     Rest::Routes::Post(router, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));

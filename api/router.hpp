@@ -10,6 +10,7 @@
 #include "api/handlers/admin_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
+#include "api/handlers/status_handler.hpp"
 
 namespace drover::api {
 
@@ -17,6 +18,7 @@ struct Handlers {
     HealthHandler& health;
     JobsHandler& jobs;
     KeysHandler& keys;
+    StatusHandler& status;
 };
 
 void add_routes(Pistache::Rest::Router& router, Handlers handlers, Authenticator& auth);

@@ -36,9 +36,10 @@ Server::Server(const Config& config, KindRegistry kinds)
       health_(db_),
       jobs_(db_, kinds_),
       keys_(db_),
+      status_(db_),
       admin_(db_),
       auth_(auth_options(config)) {
-    add_routes(router_, Handlers{health_, jobs_, keys_}, auth_);
+    add_routes(router_, Handlers{health_, jobs_, keys_, status_}, auth_);
     add_admin_routes(admin_router_, admin_, auth_);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);

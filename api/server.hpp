@@ -10,6 +10,7 @@
 #include "api/auth/authenticator.hpp"
 #include "api/db_executor.hpp"
 #include "api/handlers/admin_handler.hpp"
+#include "api/handlers/status_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "core/config.hpp"
@@ -33,6 +34,7 @@ private:
     HealthHandler health_;
     JobsHandler jobs_;
     KeysHandler keys_;
+    StatusHandler status_;
     AdminHandler admin_;
     Authenticator auth_;
     Pistache::Rest::Router router_;

@@ -111,6 +111,7 @@ std::vector<Route> public_routes() {
         {"GET", "/v1/jobs", "", Role::read, 200},
         {"GET", "/v1/jobs?status=pending,cancelled&limit=500", "", Role::read, 200},
         {"GET", "/v1/queues", "", Role::read, 200},
+        {"GET", "/status", "", Role::read, 200},
         {"POST", "/v1/jobs/batch", R"({"jobs": [{"kind": "noop", "run_at": "2099-01-01T00:00:00Z"}, {"kind": "noop"}]})",
          Role::submit, 202},
         {"POST", "/v1/jobs/{done}/retry", "", Role::submit, 200},

@@ -250,4 +250,20 @@ BOOST_AUTO_TEST_CASE(queues_count_the_apps_jobs_by_status) {
     BOOST_TEST(media["concurrency"].GetInt() == 3);
 }
 
+BOOST_AUTO_TEST_CASE(status_tells_version_uptime_schema_and_pool_use) {
+    auto r = get("/status");
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    auto doc = e2e::parse_json(r.body);
+    BOOST_REQUIRE(doc.IsObject());
+    BOOST_TEST(std::string(doc["version"].GetString()) == "0.1.0");
+    BOOST_TEST(doc["uptime_s"].GetDouble() > 0.0);
+    BOOST_TEST(doc["database"]["reachable"].GetBool());
+    BOOST_TEST(doc["database"]["schema_current"].GetBool());
+    BOOST_TEST(std::string(doc["database"]["schema_version"].GetString()) ==
+               std::string(doc["database"]["schema_expected"].GetString()));
+    BOOST_TEST(doc["pool"]["connections"].GetInt() == 4);
+    BOOST_TEST(doc["pool"]["queue_limit"].GetInt() == 1024);
+    BOOST_TEST(test::http_request_as("", stack.port(), "GET", "/status").status == 401);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
