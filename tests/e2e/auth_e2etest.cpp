@@ -368,4 +368,33 @@ BOOST_AUTO_TEST_CASE(auth_off_acts_for_the_default_app_but_the_admin_listener_st
     BOOST_TEST(open_stack.api().output().find("DROVER_AUTH=off") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_first_operator_key_comes_from_the_command_line) {
+    auto run = [&](std::vector<std::string> args) {
+        test::Process cli(test::binary_path("drover"), args, {{"DROVER_DATABASE_URL", stack.database().url()},
+                                                              {"DROVER_LOG_LEVEL", "warn"}});
+        auto status = cli.wait_exit(10s);
+        BOOST_REQUIRE_MESSAGE(status && *status == 0, "drover exited " << status.value_or(-1) << ": " << cli.output());
+        auto out = cli.output();
+        while (!out.empty() && out.back() == '\n') out.pop_back();
+        return out;
+    };
+    auto op = run({"keys", "create-operator", "first"});
+    BOOST_TEST(op.starts_with("drvop_"));
+    BOOST_TEST(op.find('\n') == std::string::npos);
+    BOOST_TEST(call(stack.admin_port(), "GET", "/maintenance/apps", "", op).status == 200);
+    // An app and a key of it, from the command line too.
+    BOOST_TEST(run({"apps", "create", "cli-app", "5"}).find("\"max_unfinished_jobs\":5") != std::string::npos);
+    auto key = run({"keys", "create", "cli-app", "submit"});
+    auto r = call(stack.port(), "POST", "/v1/jobs", R"({"kind": "noop", "run_at": "2099-01-01T00:00:00Z"})", key);
+    BOOST_TEST(r.status == 202);
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE app = 'cli-app'") == 1);
+    auto listed = run({"keys", "list", "cli-app"});
+    BOOST_TEST(listed.find(key.substr(0, key.rfind('_'))) != std::string::npos);
+    BOOST_TEST(listed.find(key.substr(key.rfind('_') + 1)) == std::string::npos);
+    auto id = count("SELECT id FROM drover.api_keys WHERE app = 'cli-app'");
+    BOOST_TEST(run({"keys", "revoke", std::to_string(id)}).find("\"revoked_at\":\"") != std::string::npos);
+    BOOST_TEST(e2e::poll_until([&] { return call(stack.port(), "GET", "/v1/keys", "", key).status == 401; }, 1500ms,
+                               50ms));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
