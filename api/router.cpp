@@ -67,25 +67,25 @@ void add_not_found(Rest::Router& router) {
 
 }  // namespace
 
-void add_routes(Rest::Router& router, Handlers h, Authenticator& auth) {
+void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std::string& root) {
     const auto read = Need::app_role(Role::read);
     const auto submit = Need::app_role(Role::submit);
     const auto admin = Need::app_role(Role::admin);
-    Rest::Routes::Get(router, "/healthz", open(h.health, &HealthHandler::healthz));
-    Rest::Routes::Get(router, "/readyz", open(h.health, &HealthHandler::readyz));
-    Rest::Routes::Post(router, "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
-    Rest::Routes::Get(router, "/v1/jobs", keyed(auth, read, h.jobs, &JobsHandler::list));
-    Rest::Routes::Post(router, "/v1/jobs/batch", keyed(auth, submit, h.jobs, &JobsHandler::create_batch));
-    Rest::Routes::Get(router, "/v1/jobs/:id", keyed(auth, read, h.jobs, &JobsHandler::get));
-    Rest::Routes::Post(router, "/v1/jobs/:id/cancel", keyed(auth, submit, h.jobs, &JobsHandler::cancel));
-    Rest::Routes::Get(router, "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
-    Rest::Routes::Post(router, "/v1/jobs/:id/retry", keyed(auth, submit, h.jobs, &JobsHandler::retry));
-    Rest::Routes::Delete(router, "/v1/jobs/:id", keyed(auth, admin, h.jobs, &JobsHandler::remove));
-    Rest::Routes::Get(router, "/status", keyed(auth, read, h.status, &StatusHandler::status));
-    Rest::Routes::Get(router, "/v1/queues", keyed(auth, read, h.jobs, &JobsHandler::queues));
-    Rest::Routes::Get(router, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
-    Rest::Routes::Post(router, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
-    Rest::Routes::Post(router, "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
+    Rest::Routes::Get(router, root + "/healthz", open(h.health, &HealthHandler::healthz));
+    Rest::Routes::Get(router, root + "/readyz", open(h.health, &HealthHandler::readyz));
+    Rest::Routes::Post(router, root + "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
+    Rest::Routes::Get(router, root + "/v1/jobs", keyed(auth, read, h.jobs, &JobsHandler::list));
+    Rest::Routes::Post(router, root + "/v1/jobs/batch", keyed(auth, submit, h.jobs, &JobsHandler::create_batch));
+    Rest::Routes::Get(router, root + "/v1/jobs/:id", keyed(auth, read, h.jobs, &JobsHandler::get));
+    Rest::Routes::Post(router, root + "/v1/jobs/:id/cancel", keyed(auth, submit, h.jobs, &JobsHandler::cancel));
+    Rest::Routes::Get(router, root + "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
+    Rest::Routes::Post(router, root + "/v1/jobs/:id/retry", keyed(auth, submit, h.jobs, &JobsHandler::retry));
+    Rest::Routes::Delete(router, root + "/v1/jobs/:id", keyed(auth, admin, h.jobs, &JobsHandler::remove));
+    Rest::Routes::Get(router, root + "/status", keyed(auth, read, h.status, &StatusHandler::status));
+    Rest::Routes::Get(router, root + "/v1/queues", keyed(auth, read, h.jobs, &JobsHandler::queues));
+    Rest::Routes::Get(router, root + "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
+    Rest::Routes::Post(router, root + "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
+    Rest::Routes::Post(router, root + "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
     add_not_found(router);
 }
 

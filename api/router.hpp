@@ -21,7 +21,9 @@ struct Handlers {
     StatusHandler& status;
 };
 
-void add_routes(Pistache::Rest::Router& router, Handlers handlers, Authenticator& auth);
+// root_path ("" or "/prefix"): prepended to every public route (DROVER_ROOT_PATH).
+void add_routes(Pistache::Rest::Router& router, Handlers handlers, Authenticator& auth,
+                const std::string& root_path = {});
 void add_admin_routes(Pistache::Rest::Router& router, AdminHandler& admin, Authenticator& auth);
 
 }  // namespace drover::api

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <cstring>
+
 #include "api/request_guard.hpp"
 #include "api/router.hpp"
 #include "core/error.hpp"
@@ -11,6 +14,19 @@ namespace drover::api {
 using namespace Pistache;
 
 namespace {
+
+// DROVER_ROOT_PATH: "" or "/a/b" (no trailing slash, URL-safe characters).
+std::string root_path(const Config& config) {
+    const auto& root = config.str("root_path");
+    if (root.empty()) return root;
+    bool ok = root.size() > 1 && root.front() == '/' && root.back() != '/' && root.find("//") == std::string::npos;
+    for (char c : root) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/-._~", c));
+    if (!ok) {
+        throw ConfigError("DROVER_ROOT_PATH must look like /drover (a leading slash, no trailing one), got '" + root +
+                          "'");
+    }
+    return root;
+}
 
 Authenticator::Options auth_options(const Config& config) {
     const auto& mode = config.str("auth");
@@ -34,12 +50,12 @@ Server::Server(const Config& config, KindRegistry kinds)
           static_cast<std::size_t>(config.integer("api_queue_limit")),
           static_cast<int>(config.integer("statement_timeout_ms"))),
       health_(db_),
-      jobs_(db_, kinds_),
+      jobs_(db_, kinds_, root_path(config)),
       keys_(db_),
       status_(db_),
       admin_(db_),
       auth_(auth_options(config)) {
-    add_routes(router_, Handlers{health_, jobs_, keys_, status_}, auth_);
+    add_routes(router_, Handlers{health_, jobs_, keys_, status_}, auth_, root_path(config));
     add_admin_routes(admin_router_, admin_, auth_);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);

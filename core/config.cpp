@@ -65,6 +65,10 @@ const std::vector<Setting>& all_settings() {
          "how long an API process trusts a key it looked up (at most 1000): a revoked key is refused by every "
          "process within this time (0: look the key up on every request)",
          api, true},
+        {"root_path", "DROVER_ROOT_PATH", "",
+         "path prefix of every public route, for a reverse proxy that forwards /prefix/... unchanged "
+         "(e.g. /drover; empty: none)",
+         api},
         {"admin_host", "DROVER_ADMIN_HOST", "127.0.0.1", "address the admin listener (/maintenance/...) listens on",
          api},
         {"admin_port", "DROVER_ADMIN_PORT", "0", "port of the admin listener (0: any free port, logged at start)",

@@ -117,7 +117,7 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
                          Pistache::Http::ResponseWriter& response) {
     // Parsing and validation are CPU-only: they stay on the reactor thread.
     NewJob job = parse_new_job(request.body(), kinds_, ctx.app);
-    db_.run(std::move(response), std::move(ctx), [job = std::move(job)](db::Connection& conn) {
+    db_.run(std::move(response), std::move(ctx), [job = std::move(job), root = root_path_](db::Connection& conn) {
         JobStore::Inserted inserted;
         try {
             inserted = JobStore(conn).insert(job);
@@ -130,7 +130,7 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
             throw;
         }
         Reply reply{inserted.created ? Code::Accepted : Code::Ok, job_to_json(inserted.job), {}};
-        reply.headers.emplace_back("Location", "/v1/jobs/" + std::to_string(inserted.job.id));
+        reply.headers.emplace_back("Location", root + "/v1/jobs/" + std::to_string(inserted.job.id));
         return reply;
     });
 }

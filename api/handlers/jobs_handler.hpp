@@ -12,7 +12,9 @@ namespace drover::api {
 
 class JobsHandler {
 public:
-    JobsHandler(DbExecutor& db, const KindRegistry& kinds) : db_(db), kinds_(kinds) {}
+    // root_path: DROVER_ROOT_PATH, the prefix of the Location this API answers.
+    JobsHandler(DbExecutor& db, const KindRegistry& kinds, std::string root_path = {})
+        : db_(db), kinds_(kinds), root_path_(std::move(root_path)) {}
 
     // POST /v1/jobs → 202 Accepted + Location (200 when a unique key matched an unfinished job).
     void create(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
@@ -38,6 +40,7 @@ public:
 private:
     DbExecutor& db_;
     const KindRegistry& kinds_;
+    std::string root_path_;
 };
 
 }  // namespace drover::api

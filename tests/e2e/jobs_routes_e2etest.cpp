@@ -4,6 +4,7 @@
 // case asserts the bodies and the stored rows; refused input writes nothing.
 #include <boost/test/unit_test.hpp>
 
+#include <map>
 #include <set>
 
 #include "tests/e2e/e2e_support.hpp"
@@ -264,6 +265,30 @@ BOOST_AUTO_TEST_CASE(status_tells_version_uptime_schema_and_pool_use) {
     BOOST_TEST(doc["pool"]["connections"].GetInt() == 4);
     BOOST_TEST(doc["pool"]["queue_limit"].GetInt() == 1024);
     BOOST_TEST(test::http_request_as("", stack.port(), "GET", "/status").status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(root_path_prefixes_every_public_route_and_location) {
+    int port = test::free_port();
+    std::map<std::string, std::string> env = {{"DROVER_DATABASE_URL", stack.database().url()},
+                                              {"DROVER_PORT", std::to_string(port)},
+                                              {"DROVER_ADMIN_PORT", std::to_string(test::free_port())},
+                                              {"DROVER_ROOT_PATH", "/drover"}};
+    test::Process api(test::binary_path("drover-api"), {}, env);
+    BOOST_REQUIRE(e2e::poll_until([&] { return test::http_request(port, "GET", "/drover/readyz").status == 200; },
+                                  10s, 50ms));
+    auto r = test::http_request(port, "POST", "/drover/v1/jobs", R"({"kind": "noop", "run_at": "2099-01-01T00:00:00Z"})");
+    BOOST_REQUIRE_EQUAL(r.status, 202);
+    BOOST_TEST(r.headers["location"] == "/drover/v1/jobs/" + test::json_field(r.body, "id"));
+    BOOST_TEST(test::http_request(port, "GET", r.headers["location"]).status == 200);
+    BOOST_TEST(test::http_request(port, "GET", "/v1/jobs/" + test::json_field(r.body, "id")).status == 404);
+    BOOST_TEST(test::http_request(port, "GET", "/healthz").status == 404);
+
+    for (const char* bad : {"drover", "/drover/", "/a b", "//x"}) {
+        env["DROVER_ROOT_PATH"] = bad;
+        env["DROVER_PORT"] = std::to_string(test::free_port());
+        test::Process refused(test::binary_path("drover-api"), {}, env);
+        BOOST_TEST(refused.wait_exit(10s).value_or(-1) == 2, bad << ": " << refused.output());
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
