@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http_error.hpp"
+#include "api/metrics.hpp"
 #include "core/error.hpp"
 
 namespace drover::api {
@@ -35,6 +36,7 @@ void send_reply(Pistache::Http::ResponseWriter& response, const Reply& reply, co
         response.headers().add(std::make_shared<NamedHeader>(name, value));
     }
     response.send(reply.code, reply.body, MIME(Application, Json));
+    Metrics::global().record(ctx, static_cast<int>(reply.code));
 }
 
 DbExecutor::DbExecutor(std::string database_url, int connections, std::size_t queue_limit, int statement_timeout_ms)

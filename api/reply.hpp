@@ -3,6 +3,7 @@
 // a Reply; only the executor and the router's adapters touch Pistache's writer.
 #include <pistache/http_defs.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -23,6 +24,8 @@ struct RequestContext {
     std::string app = "default";
     std::string role = "";    // read, submit, admin or operator ("" before authentication)
     std::int64_t key_id = 0;  // 0: no key (health routes, DROVER_AUTH=off)
+    std::string route = "";   // "GET /v1/jobs/:id", for metrics ("": no route matched)
+    std::chrono::steady_clock::time_point started{};
 };
 
 }  // namespace drover::api

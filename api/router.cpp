@@ -1,5 +1,7 @@
 #include "api/router.hpp"
 
+#include <functional>
+
 #include "api/http_error.hpp"
 #include "api/request_id.hpp"
 
@@ -24,12 +26,22 @@ void call(Handler& handler, Method<Handler> method, RequestContext ctx, const Re
     }
 }
 
+// What the route tables register: a route template and its handler.
+using Adapter = std::function<Rest::Route::Handler(std::string route)>;
+
+RequestContext new_context(const std::string& route) {
+    RequestContext ctx{next_request_id(), "", "", 0, route, std::chrono::steady_clock::now()};
+    return ctx;
+}
+
 // A route open to everyone (health).
 template <typename Handler>
-Rest::Route::Handler open(Handler& handler, Method<Handler> method) {
-    return [&handler, method](const Rest::Request& request, Http::ResponseWriter response) {
-        call(handler, method, RequestContext{next_request_id(), "", "", 0}, request, response);
-        return Rest::Route::Result::Ok;
+Adapter open(Handler& handler, Method<Handler> method) {
+    return [&handler, method](std::string route) -> Rest::Route::Handler {
+        return [&handler, method, route](const Rest::Request& request, Http::ResponseWriter response) {
+            call(handler, method, new_context(route), request, response);
+            return Rest::Route::Result::Ok;
+        };
     };
 }
 
@@ -37,20 +49,31 @@ Rest::Route::Handler open(Handler& handler, Method<Handler> method) {
 // lets the handler run with the key's app and role in its context (now, or
 // after looking the key up off the reactor thread).
 template <typename Handler>
-Rest::Route::Handler keyed(Authenticator& auth, Need need, Handler& handler, Method<Handler> method) {
-    return [&auth, need, &handler, method](const Rest::Request& request, Http::ResponseWriter response) {
-        RequestContext ctx{next_request_id(), "", "", 0};
-        auto later = [&] {
-            return Authenticator::Next([&handler, method, request](RequestContext c, Http::ResponseWriter r) {
-                call(handler, method, std::move(c), request, r);
-            });
+Adapter keyed(Authenticator& auth, Need need, Handler& handler, Method<Handler> method) {
+    return [&auth, need, &handler, method](std::string route) -> Rest::Route::Handler {
+        return [&auth, need, &handler, method, route](const Rest::Request& request, Http::ResponseWriter response) {
+            auto later = [&] {
+                return Authenticator::Next([&handler, method, request](RequestContext c, Http::ResponseWriter r) {
+                    call(handler, method, std::move(c), request, r);
+                });
+            };
+            if (auto allowed = auth.authenticate(request, response, new_context(route), need, later)) {
+                call(handler, method, std::move(*allowed), request, response);
+            }
+            return Rest::Route::Result::Ok;
         };
-        if (auto allowed = auth.authenticate(request, response, ctx, need, later)) {
-            call(handler, method, std::move(*allowed), request, response);
-        }
-        return Rest::Route::Result::Ok;
     };
 }
+
+// One listener's table: every route under `root`, named "METHOD /template" in metrics.
+struct Table {
+    Rest::Router& router;
+    std::string root;
+
+    void add(Http::Method method, const std::string& path, const Adapter& adapter) {
+        router.addRoute(method, root + path, adapter(std::string(Http::methodString(method)) + " " + path));
+    }
+};
 
 void add_not_found(Rest::Router& router) {
     router.addNotFoundHandler([](const Rest::Request& request, Http::ResponseWriter response) {
@@ -71,33 +94,36 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     const auto read = Need::app_role(Role::read);
     const auto submit = Need::app_role(Role::submit);
     const auto admin = Need::app_role(Role::admin);
-    Rest::Routes::Get(router, root + "/healthz", open(h.health, &HealthHandler::healthz));
-    Rest::Routes::Get(router, root + "/readyz", open(h.health, &HealthHandler::readyz));
-    Rest::Routes::Post(router, root + "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
-    Rest::Routes::Get(router, root + "/v1/jobs", keyed(auth, read, h.jobs, &JobsHandler::list));
-    Rest::Routes::Post(router, root + "/v1/jobs/batch", keyed(auth, submit, h.jobs, &JobsHandler::create_batch));
-    Rest::Routes::Get(router, root + "/v1/jobs/:id", keyed(auth, read, h.jobs, &JobsHandler::get));
-    Rest::Routes::Post(router, root + "/v1/jobs/:id/cancel", keyed(auth, submit, h.jobs, &JobsHandler::cancel));
-    Rest::Routes::Get(router, root + "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
-    Rest::Routes::Post(router, root + "/v1/jobs/:id/retry", keyed(auth, submit, h.jobs, &JobsHandler::retry));
-    Rest::Routes::Delete(router, root + "/v1/jobs/:id", keyed(auth, admin, h.jobs, &JobsHandler::remove));
-    Rest::Routes::Get(router, root + "/status", keyed(auth, read, h.status, &StatusHandler::status));
-    Rest::Routes::Get(router, root + "/v1/queues", keyed(auth, read, h.jobs, &JobsHandler::queues));
-    Rest::Routes::Get(router, root + "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
-    Rest::Routes::Post(router, root + "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
-    Rest::Routes::Post(router, root + "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
+    Table t{router, root};
+    t.add(Http::Method::Get, "/healthz", open(h.health, &HealthHandler::healthz));
+    t.add(Http::Method::Get, "/readyz", open(h.health, &HealthHandler::readyz));
+    t.add(Http::Method::Post, "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
+    t.add(Http::Method::Get, "/v1/jobs", keyed(auth, read, h.jobs, &JobsHandler::list));
+    t.add(Http::Method::Post, "/v1/jobs/batch", keyed(auth, submit, h.jobs, &JobsHandler::create_batch));
+    t.add(Http::Method::Get, "/v1/jobs/:id", keyed(auth, read, h.jobs, &JobsHandler::get));
+    t.add(Http::Method::Post, "/v1/jobs/:id/cancel", keyed(auth, submit, h.jobs, &JobsHandler::cancel));
+    t.add(Http::Method::Get, "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
+    t.add(Http::Method::Post, "/v1/jobs/:id/retry", keyed(auth, submit, h.jobs, &JobsHandler::retry));
+    t.add(Http::Method::Delete, "/v1/jobs/:id", keyed(auth, admin, h.jobs, &JobsHandler::remove));
+    t.add(Http::Method::Get, "/status", keyed(auth, read, h.status, &StatusHandler::status));
+    t.add(Http::Method::Get, "/v1/queues", keyed(auth, read, h.jobs, &JobsHandler::queues));
+    t.add(Http::Method::Get, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
+    t.add(Http::Method::Post, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
+    t.add(Http::Method::Post, "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
     add_not_found(router);
 }
 
 void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth) {
     const auto op = Need::operator_key();
-    Rest::Routes::Get(router, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::list_apps));
-    Rest::Routes::Post(router, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::create_app));
-    Rest::Routes::Put(router, "/maintenance/apps/:app/limits", keyed(auth, op, a, &AdminHandler::set_limits));
-    Rest::Routes::Get(router, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::list_keys));
-    Rest::Routes::Post(router, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::create_key));
-    Rest::Routes::Post(router, "/maintenance/keys/:id/revoke", keyed(auth, op, a, &AdminHandler::revoke_key));
-    Rest::Routes::Get(router, "/maintenance/jobs/:id", keyed(auth, op, a, &AdminHandler::get_job));
+    Table t{router, ""};
+    t.add(Http::Method::Get, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::list_apps));
+    t.add(Http::Method::Post, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::create_app));
+    t.add(Http::Method::Put, "/maintenance/apps/:app/limits", keyed(auth, op, a, &AdminHandler::set_limits));
+    t.add(Http::Method::Get, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::list_keys));
+    t.add(Http::Method::Post, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::create_key));
+    t.add(Http::Method::Post, "/maintenance/keys/:id/revoke", keyed(auth, op, a, &AdminHandler::revoke_key));
+    t.add(Http::Method::Get, "/maintenance/jobs/:id", keyed(auth, op, a, &AdminHandler::get_job));
+    t.add(Http::Method::Get, "/metrics", keyed(auth, op, a, &AdminHandler::metrics));
     add_not_found(router);
 }
 

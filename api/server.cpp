@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "api/request_guard.hpp"
+#include "api/metrics.hpp"
 #include "api/router.hpp"
 #include "core/error.hpp"
 
@@ -82,6 +83,28 @@ Server::Server(const Config& config, KindRegistry kinds)
                               .headerTimeout(std::chrono::seconds(10))
                               .bodyTimeout(std::chrono::seconds(30)));
     admin_endpoint_->setHandler(guarded_handler(admin_router_));
+
+    // Gauges read when /metrics is scraped.
+    Metrics::global().add_source([this] {
+        auto use = db_.use();
+        std::string out =
+            "# HELP drover_api_db_connections Database connections (and threads) of the API's query pool.\n"
+            "# TYPE drover_api_db_connections gauge\n"
+            "drover_api_db_connections " + std::to_string(use.connections) + "\n"
+            "# HELP drover_api_db_busy Pool connections running a query now.\n"
+            "# TYPE drover_api_db_busy gauge\n"
+            "drover_api_db_busy " + std::to_string(use.busy) + "\n"
+            "# HELP drover_api_db_queued Requests waiting for a pool connection.\n"
+            "# TYPE drover_api_db_queued gauge\n"
+            "drover_api_db_queued " + std::to_string(use.queued) + "\n"
+            "# HELP drover_auth_cache_hits_total Requests whose key was decided from the cache.\n"
+            "# TYPE drover_auth_cache_hits_total counter\n"
+            "drover_auth_cache_hits_total " + std::to_string(auth_.cache_hits()) + "\n"
+            "# HELP drover_auth_lookups_total Key lookups in the database.\n"
+            "# TYPE drover_auth_lookups_total counter\n"
+            "drover_auth_lookups_total " + std::to_string(auth_.lookups()) + "\n";
+        return out;
+    });
 }
 
 Server::~Server() { shutdown(); }
@@ -96,6 +119,7 @@ void Server::shutdown() {
     stopped_ = true;
     endpoint_->shutdown();
     admin_endpoint_->shutdown();
+    Metrics::global().clear_sources();
     auth_.stop();
     db_.stop();
 }

@@ -92,6 +92,7 @@ std::optional<RequestContext> Authenticator::authenticate(const Pistache::Http::
         if (it != cache_.end() && Clock::now() - it->second.fetched < options_.cache_ttl) cached = it->second.record;
     }
     if (cached) {
+        ++cache_hits_;
         if (auto refusal = decide(*cached, digest, need, ctx)) {
             send_reply(response, *refusal, ctx);
             return std::nullopt;
@@ -190,6 +191,7 @@ void Authenticator::resolve(Pending& p, std::unique_ptr<db::Connection>& conn) {
                 conn->exec("SET statement_timeout = " + std::to_string(options_.statement_timeout_ms));
             }
             auto fetched_at = Clock::now();
+            ++lookups_;
             record = KeyStore(*conn).find(p.prefix);
             if (record) {
                 std::lock_guard lock(mutex_);

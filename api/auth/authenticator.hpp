@@ -21,6 +21,7 @@
 // processes a key may make up to N times the rate.
 #include <pistache/http.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -76,6 +77,10 @@ public:
                                                Need need, const std::function<Next()>& make_next);
     void stop();
 
+    // For /metrics: requests decided from the cache, and key lookups made.
+    std::uint64_t cache_hits() const { return cache_hits_; }
+    std::uint64_t lookups() const { return lookups_; }
+
 private:
     struct Cached {
         KeyRecord record;
@@ -110,6 +115,8 @@ private:
     std::deque<Pending> queue_;
     bool stopping_ = false;
     std::thread thread_;
+    std::atomic<std::uint64_t> cache_hits_{0};
+    std::atomic<std::uint64_t> lookups_{0};
 };
 
 // 401 with WWW-Authenticate: Bearer.

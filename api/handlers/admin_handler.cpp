@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/http_error.hpp"
+#include "api/metrics.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/store/app_store.hpp"
@@ -179,6 +180,13 @@ void AdminHandler::get_job(RequestContext ctx, const Pistache::Rest::Request& re
         if (r.empty()) throw NotFound("no such job");
         return Reply{Code::Ok, std::string(r.text(0, 0)), {}};
     });
+}
+
+void AdminHandler::metrics(RequestContext ctx, const Pistache::Rest::Request&,
+                           Pistache::Http::ResponseWriter& response) {
+    // Prometheus (3.x) needs its own content type, not JSON: sent here, not through send_reply.
+    response.send(Code::Ok, Metrics::global().render(), Pistache::Http::Mime::MediaType::fromString("text/plain; version=0.0.4"));
+    Metrics::global().record(ctx, 200);
 }
 
 void KeysHandler::list(RequestContext ctx, const Pistache::Rest::Request&, Pistache::Http::ResponseWriter& response) {

@@ -26,6 +26,8 @@ public:
     void revoke_key(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // GET /maintenance/jobs/:id → every column of the job, any app
     void get_job(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
+    // GET /metrics → this process's metrics, Prometheus text format (api/metrics.hpp)
+    void metrics(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
 
 private:
     DbExecutor& db_;

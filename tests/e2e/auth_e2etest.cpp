@@ -368,6 +368,28 @@ BOOST_AUTO_TEST_CASE(auth_off_acts_for_the_default_app_but_the_admin_listener_st
     BOOST_TEST(open_stack.api().output().find("DROVER_AUTH=off") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(metrics_are_on_the_admin_listener_for_operators) {
+    auto job = fresh_job();
+    for (int i = 0; i < 3; ++i) BOOST_TEST(call(stack.port(), "GET", "/v1/jobs/" + job, "", keys["read"]).status == 200);
+    BOOST_TEST(call(stack.port(), "GET", "/v1/jobs/" + job, "", "").status == 401);
+    auto r = call(stack.admin_port(), "GET", "/metrics", "", test::default_operator_key);
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    BOOST_TEST(r.headers["content-type"].starts_with("text/plain"), r.headers["content-type"]);
+    BOOST_TEST(r.body.find("drover_http_requests_total{route=\"GET /v1/jobs/:id\",status=\"200\"} 3\n") !=
+                   std::string::npos,
+               r.body);
+    BOOST_TEST(r.body.find("drover_http_requests_total{route=\"GET /v1/jobs/:id\",status=\"401\"} 1\n") !=
+               std::string::npos);
+    BOOST_TEST(r.body.find("drover_http_request_duration_seconds_count{route=\"GET /v1/jobs/:id\"} 4\n") !=
+               std::string::npos);
+    BOOST_TEST(r.body.find("drover_api_db_connections 4\n") != std::string::npos);
+    BOOST_TEST(r.body.find("drover_auth_lookups_total ") != std::string::npos);
+    BOOST_TEST(r.body.find("drover_auth_cache_hits_total ") != std::string::npos);
+    BOOST_TEST(call(stack.admin_port(), "GET", "/metrics", "", "").status == 401);
+    BOOST_TEST(call(stack.admin_port(), "GET", "/metrics", "", keys["admin"]).status == 403);
+    BOOST_TEST(call(stack.port(), "GET", "/metrics", "", keys["admin"]).status == 404);
+}
+
 BOOST_AUTO_TEST_CASE(the_first_operator_key_comes_from_the_command_line) {
     auto run = [&](std::vector<std::string> args) {
         test::Process cli(test::binary_path("drover"), args, {{"DROVER_DATABASE_URL", stack.database().url()},
