@@ -1,6 +1,8 @@
 #include "api/router.hpp"
 
 #include <functional>
+#include <mutex>
+#include <vector>
 
 #include "api/http_error.hpp"
 #include "api/request_id.hpp"
@@ -71,7 +73,18 @@ struct Table {
     std::string root;
 
     void add(Http::Method method, const std::string& path, const Adapter& adapter) {
-        router.addRoute(method, root + path, adapter(std::string(Http::methodString(method)) + " " + path));
+        std::string name = std::string(Http::methodString(method)) + " " + path;
+        router.addRoute(method, root + path, adapter(name));
+        std::lock_guard lock(registry_mutex());
+        registry().push_back(name);
+    }
+    static std::mutex& registry_mutex() {
+        static std::mutex m;
+        return m;
+    }
+    static std::vector<std::string>& registry() {
+        static std::vector<std::string> names;
+        return names;
     }
 };
 
@@ -97,6 +110,8 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     Table t{router, root};
     t.add(Http::Method::Get, "/healthz", open(h.health, &HealthHandler::healthz));
     t.add(Http::Method::Get, "/readyz", open(h.health, &HealthHandler::readyz));
+    t.add(Http::Method::Get, "/openapi.json", open(h.docs, &DocsHandler::openapi));
+    t.add(Http::Method::Get, "/docs", open(h.docs, &DocsHandler::page));
     t.add(Http::Method::Post, "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
     t.add(Http::Method::Get, "/v1/jobs", keyed(auth, read, h.jobs, &JobsHandler::list));
     t.add(Http::Method::Post, "/v1/jobs/batch", keyed(auth, submit, h.jobs, &JobsHandler::create_batch));
@@ -125,6 +140,11 @@ void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth
     t.add(Http::Method::Get, "/maintenance/jobs/:id", keyed(auth, op, a, &AdminHandler::get_job));
     t.add(Http::Method::Get, "/metrics", keyed(auth, op, a, &AdminHandler::metrics));
     add_not_found(router);
+}
+
+const std::vector<std::string>& registered_routes() {
+    std::lock_guard lock(Table::registry_mutex());
+    return Table::registry();
 }
 
 }  // namespace drover::api

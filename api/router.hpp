@@ -8,6 +8,7 @@
 
 #include "api/auth/authenticator.hpp"
 #include "api/handlers/admin_handler.hpp"
+#include "api/handlers/docs_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "api/handlers/status_handler.hpp"
@@ -19,11 +20,16 @@ struct Handlers {
     JobsHandler& jobs;
     KeysHandler& keys;
     StatusHandler& status;
+    DocsHandler& docs;
 };
 
 // root_path ("" or "/prefix"): prepended to every public route (DROVER_ROOT_PATH).
 void add_routes(Pistache::Rest::Router& router, Handlers handlers, Authenticator& auth,
                 const std::string& root_path = {});
 void add_admin_routes(Pistache::Rest::Router& router, AdminHandler& admin, Authenticator& auth);
+
+// Every route registered so far, as "METHOD /template" (":id" style), for
+// the test that checks api/docs/openapi.json describes each one.
+const std::vector<std::string>& registered_routes();
 
 }  // namespace drover::api

@@ -56,7 +56,7 @@ Server::Server(const Config& config, KindRegistry kinds)
       status_(db_),
       admin_(db_),
       auth_(auth_options(config)) {
-    add_routes(router_, Handlers{health_, jobs_, keys_, status_}, auth_, root_path(config));
+    add_routes(router_, Handlers{health_, jobs_, keys_, status_, docs_}, auth_, root_path(config));
     add_admin_routes(admin_router_, admin_, auth_);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);

@@ -10,6 +10,7 @@
 #include "api/auth/authenticator.hpp"
 #include "api/db_executor.hpp"
 #include "api/handlers/admin_handler.hpp"
+#include "api/handlers/docs_handler.hpp"
 #include "api/handlers/status_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
@@ -35,6 +36,7 @@ private:
     JobsHandler jobs_;
     KeysHandler keys_;
     StatusHandler status_;
+    DocsHandler docs_;
     AdminHandler admin_;
     Authenticator auth_;
     Pistache::Rest::Router router_;

@@ -291,4 +291,17 @@ BOOST_AUTO_TEST_CASE(root_path_prefixes_every_public_route_and_location) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(openapi_and_docs_need_no_key) {
+    auto r = test::http_request_as("", stack.port(), "GET", "/openapi.json");
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    auto doc = e2e::parse_json(r.body);
+    BOOST_REQUIRE(doc.IsObject());
+    BOOST_TEST(std::string(doc["openapi"].GetString()) == "3.0.3");
+    BOOST_TEST(doc["paths"].HasMember("/v1/jobs"));
+    auto page = test::http_request_as("", stack.port(), "GET", "/docs");
+    BOOST_TEST(page.status == 200);
+    BOOST_TEST(page.headers["content-type"].starts_with("text/html"));
+    BOOST_TEST(page.body.find("fetch(\"openapi.json\")") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
