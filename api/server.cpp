@@ -50,8 +50,9 @@ Server::Server(const Config& config, KindRegistry kinds)
       db_(config.str("database_url"), static_cast<int>(config.integer("api_db_connections")),
           static_cast<std::size_t>(config.integer("api_queue_limit")),
           static_cast<int>(config.integer("statement_timeout_ms"))),
+      long_poll_(db_, config.str("database_url")),
       health_(db_),
-      jobs_(db_, kinds_, root_path(config)),
+      jobs_(db_, kinds_, root_path(config), &long_poll_),
       keys_(db_),
       status_(db_),
       admin_(db_),
@@ -120,6 +121,7 @@ void Server::shutdown() {
     endpoint_->shutdown();
     admin_endpoint_->shutdown();
     Metrics::global().clear_sources();
+    long_poll_.stop();  // answers the parked requests, through db_
     auth_.stop();
     db_.stop();
 }

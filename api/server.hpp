@@ -9,6 +9,7 @@
 
 #include "api/auth/authenticator.hpp"
 #include "api/db_executor.hpp"
+#include "api/long_poll.hpp"
 #include "api/handlers/admin_handler.hpp"
 #include "api/handlers/docs_handler.hpp"
 #include "api/handlers/status_handler.hpp"
@@ -32,6 +33,7 @@ public:
 private:
     KindRegistry kinds_;
     DbExecutor db_;
+    LongPoll long_poll_;
     HealthHandler health_;
     JobsHandler jobs_;
     KeysHandler keys_;

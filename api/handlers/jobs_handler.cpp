@@ -138,11 +138,18 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
 void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request,
                       Pistache::Http::ResponseWriter& response) {
     auto id = job_id(request);  // before the response is handed on: it may throw
-    db_.run(std::move(response), ctx, [id, app = ctx.app](db::Connection& conn) {
+    auto wait_s = query_number(request, "wait", 0, 0, 60);
+    DbExecutor::Work work = [id, app = ctx.app](db::Connection& conn) {
         auto job = JobStore(conn).get(id, app);
         if (!job) throw NotFound("no such job");
         return Reply{Code::Ok, job_to_json(*job), {}};
-    });
+    };
+    if (wait_s > 0 && long_poll_) {
+        long_poll_->park(id, std::nullopt, std::chrono::steady_clock::now() + std::chrono::seconds(wait_s),
+                         std::move(response), std::move(ctx), std::move(work));
+        return;
+    }
+    db_.run(std::move(response), ctx, std::move(work));
 }
 
 void JobsHandler::cancel(RequestContext ctx, const Pistache::Rest::Request& request,
@@ -162,7 +169,8 @@ void JobsHandler::logs(RequestContext ctx, const Pistache::Rest::Request& reques
     auto id = job_id(request);
     auto after = query_number(request, "after", 0, 0, INT64_MAX);
     auto limit = query_number(request, "limit", 1000, 1, 5000);
-    db_.run(std::move(response), ctx, [id, after, limit, app = ctx.app](db::Connection& conn) {
+    auto wait_s = query_number(request, "wait", 0, 0, 60);
+    DbExecutor::Work work = [id, after, limit, app = ctx.app](db::Connection& conn) {
         JobStore store(conn);
         auto lines = store.logs_page(id, app, after, static_cast<int>(limit));
         if (lines.empty() && !store.get(id, app)) throw NotFound("no such job");
@@ -191,7 +199,13 @@ void JobsHandler::logs(RequestContext ctx, const Pistache::Rest::Request& reques
         w.String(std::to_string(lines.empty() ? after : lines.back().id));
         w.EndObject();
         return Reply{Code::Ok, std::string(buffer.GetString(), buffer.GetSize()), {}};
-    });
+    };
+    if (wait_s > 0 && long_poll_) {
+        long_poll_->park(id, after, std::chrono::steady_clock::now() + std::chrono::seconds(wait_s),
+                         std::move(response), std::move(ctx), std::move(work));
+        return;
+    }
+    db_.run(std::move(response), ctx, std::move(work));
 }
 
 void JobsHandler::list(RequestContext ctx, const Pistache::Rest::Request& request,

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/drover_stack.hpp"
@@ -289,6 +290,75 @@ BOOST_AUTO_TEST_CASE(root_path_prefixes_every_public_route_and_location) {
         test::Process refused(test::binary_path("drover-api"), {}, env);
         BOOST_TEST(refused.wait_exit(10s).value_or(-1) == 2, bad << ": " << refused.output());
     }
+}
+
+BOOST_AUTO_TEST_CASE(wait_answers_when_the_job_finishes_or_the_time_is_up) {
+    auto id = make_jobs(1)[0];
+    auto t0 = std::chrono::steady_clock::now();
+    test::HttpResponse answer;
+    std::chrono::steady_clock::time_point answered;
+    std::thread waiter([&] {
+        answer = get("/v1/jobs/" + id + "?wait=10");
+        answered = std::chrono::steady_clock::now();
+    });
+    std::this_thread::sleep_for(800ms);
+    auto finished_at = std::chrono::steady_clock::now();
+    c.exec("UPDATE drover.jobs SET status = 'succeeded', finished_at = now() WHERE id = " + id);
+    waiter.join();
+    BOOST_TEST(answer.status == 200);
+    BOOST_TEST(test::json_field(answer.body, "status") == "succeeded");
+    BOOST_TEST((answered - finished_at < 600ms), "answered "
+                   << std::chrono::duration_cast<std::chrono::milliseconds>(answered - finished_at).count()
+                   << " ms after the job finished");
+    BOOST_TEST((answered - t0 > 700ms));
+
+    // Time up: the job as it is.
+    auto pending = make_jobs(1)[0];
+    t0 = std::chrono::steady_clock::now();
+    auto r = get("/v1/jobs/" + pending + "?wait=1");
+    auto took = std::chrono::steady_clock::now() - t0;
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(test::json_field(r.body, "status") == "pending");
+    BOOST_TEST((took >= 1s && took < 2500ms));
+
+    // Another app's job or an unknown id: 404 at once, as without wait.
+    c.exec("INSERT INTO drover.apps (name) VALUES ('other')");
+    auto foreign = make_jobs(1, "noop", "default", "other")[0];
+    for (const auto& other : {foreign, std::string("987654321")}) {
+        t0 = std::chrono::steady_clock::now();
+        auto nf = get("/v1/jobs/" + other + "?wait=10");
+        BOOST_TEST(nf.status == 404);
+        BOOST_TEST((std::chrono::steady_clock::now() - t0 < 1s));
+    }
+    BOOST_TEST(get("/v1/jobs/" + id + "?wait=61").status == 422);
+    // A finished job comes back at once.
+    t0 = std::chrono::steady_clock::now();
+    BOOST_TEST(get("/v1/jobs/" + id + "?wait=10").status == 200);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 1s));
+}
+
+BOOST_AUTO_TEST_CASE(logs_wait_answers_when_a_line_arrives) {
+    auto id = make_jobs(1)[0];
+    test::HttpResponse answer;
+    std::thread waiter([&] { answer = get("/v1/jobs/" + id + "/logs?after=0&wait=10"); });
+    std::this_thread::sleep_for(500ms);
+    auto at = std::chrono::steady_clock::now();
+    c.exec("INSERT INTO drover.job_logs (job_id, attempt, stream, at, line) VALUES (" + id +
+           ", 1, 'stdout', now(), 'hello')");
+    waiter.join();
+    BOOST_TEST((std::chrono::steady_clock::now() - at < 800ms));
+    BOOST_TEST(answer.status == 200);
+    auto doc = e2e::parse_json(answer.body);
+    BOOST_REQUIRE(doc.IsObject());
+    BOOST_REQUIRE_EQUAL(doc["lines"].Size(), 1u);
+    BOOST_TEST(std::string(doc["lines"][0]["line"].GetString()) == "hello");
+    // Following with the new cursor waits again, and times out empty.
+    auto next = std::string(doc["next_cursor"].GetString());
+    auto t0 = std::chrono::steady_clock::now();
+    auto empty = get("/v1/jobs/" + id + "/logs?after=" + next + "&wait=1");
+    BOOST_TEST(empty.status == 200);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 >= 1s));
+    BOOST_TEST(e2e::parse_json(empty.body)["lines"].Size() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(openapi_and_docs_need_no_key) {
