@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "core/db/embedded_sql.hpp"
+
 namespace drover {
 
 std::vector<Job> ApiJobStore::list(const std::string& app, const JobFilter& f) {
@@ -13,7 +15,16 @@ std::vector<Job> ApiJobStore::list(const std::string& app, const JobFilter& f) {
         p.add(f.statuses);
     }
     p.add(f.kind).add(f.queue).add(f.created_after).add(f.created_before).add(f.limit);
-    auto r = conn_.query("jobs/list", p);
+    // Planned anew for every call (an unnamed statement), not prepared once:
+    // which index serves a page depends on the app's share of the table, which
+    // a generic plan cannot know (see jobs/list.sql).
+    static const std::string text = [] {
+        for (const auto& q : sql::embedded_queries()) {
+            if (q.name == "jobs/list") return std::string(q.text);
+        }
+        return std::string();
+    }();
+    auto r = conn_.exec(text, p);
     std::vector<Job> out;
     out.reserve(r.rows());
     for (int i = 0; i < r.rows(); ++i) out.push_back(job_from_row(r, i));
