@@ -112,7 +112,11 @@ CREATE TRIGGER jobs_check_app_limits
 -- GET /v1/jobs: an app's jobs newest first, keyset-paged (jobs/list.sql).
 -- Not partial, so it costs an entry at insert and at each status change (a
 -- status change is never a HOT update: status is in the partial indexes'
--- predicates).
+-- predicates). Measured: a loop of claims and completions of 50 jobs over
+-- 20,000 jobs wrote 1,057 WAL bytes per job with it, 878 without (+20 %).
+-- Without it the listing walks jobs_pkey backwards: still as cheap on page
+-- 1,000 as on page 1, but each page of an app costs ~1/(its share of the
+-- jobs) rows.
 CREATE INDEX jobs_by_app_newest ON drover.jobs (app, id DESC);
 
 -- migrate:down
