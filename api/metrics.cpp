@@ -2,6 +2,9 @@
 
 #include <sstream>
 
+#include "api/auth/authenticator.hpp"
+#include "api/db_executor.hpp"
+
 namespace drover::api {
 
 Metrics& Metrics::global() {
@@ -69,6 +72,25 @@ std::string Metrics::render() {
     }
     for (const auto& source : sources) out << source();
     return out.str();
+}
+
+std::function<std::string()> pool_and_auth_gauges(DbExecutor& db, Authenticator& auth) {
+    return [&db, &auth] {
+        auto use = db.use();
+        std::ostringstream out;
+        auto gauge = [&](const char* name, const char* type, const char* help, std::uint64_t value) {
+            out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+                << name << " " << value << "\n";
+        };
+        gauge("drover_api_db_connections", "gauge", "Database connections (and threads) of the API's query pool.",
+              use.connections);
+        gauge("drover_api_db_busy", "gauge", "Pool connections running a query now.", use.busy);
+        gauge("drover_api_db_queued", "gauge", "Requests waiting for a pool connection.", use.queued);
+        gauge("drover_auth_cache_hits_total", "counter", "Requests whose key was decided from the cache.",
+              auth.cache_hits());
+        gauge("drover_auth_lookups_total", "counter", "Key lookups in the database.", auth.lookups());
+        return out.str();
+    };
 }
 
 }  // namespace drover::api

@@ -42,4 +42,9 @@ private:
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
+class DbExecutor;
+class Authenticator;
+// The gauges of the query pool and the authenticator's counters, for add_source().
+std::function<std::string()> pool_and_auth_gauges(DbExecutor& db, Authenticator& auth);
+
 }  // namespace drover::api

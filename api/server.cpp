@@ -2,48 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
-#include <cstring>
-
 #include "api/request_guard.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
-#include "core/error.hpp"
+#include "api/settings.hpp"
 
 namespace drover::api {
 
 using namespace Pistache;
-
-namespace {
-
-// DROVER_ROOT_PATH: "" or "/a/b" (no trailing slash, URL-safe characters).
-std::string root_path(const Config& config) {
-    const auto& root = config.str("root_path");
-    if (root.empty()) return root;
-    bool ok = root.size() > 1 && root.front() == '/' && root.back() != '/' && root.find("//") == std::string::npos;
-    for (char c : root) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/-._~", c));
-    if (!ok) {
-        throw ConfigError("DROVER_ROOT_PATH must look like /drover (a leading slash, no trailing one), got '" + root +
-                          "'");
-    }
-    return root;
-}
-
-Authenticator::Options auth_options(const Config& config) {
-    const auto& mode = config.str("auth");
-    if (mode != "on" && mode != "off") throw ConfigError("DROVER_AUTH must be 'on' or 'off', got '" + mode + "'");
-    auto ttl = config.integer("auth_cache_ms");
-    if (ttl > 1000) throw ConfigError("DROVER_AUTH_CACHE_MS must be at most 1000, got " + std::to_string(ttl));
-    Authenticator::Options o;
-    o.enabled = mode == "on";
-    o.cache_ttl = std::chrono::milliseconds(ttl);
-    o.database_url = config.str("database_url");
-    o.statement_timeout_ms = static_cast<int>(config.integer("statement_timeout_ms"));
-    o.queue_limit = static_cast<std::size_t>(config.integer("api_queue_limit"));
-    return o;
-}
-
-}  // namespace
 
 Server::Server(const Config& config, KindRegistry kinds)
     : kinds_(std::move(kinds)),
@@ -85,27 +51,7 @@ Server::Server(const Config& config, KindRegistry kinds)
                               .bodyTimeout(std::chrono::seconds(30)));
     admin_endpoint_->setHandler(guarded_handler(admin_router_));
 
-    // Gauges read when /metrics is scraped.
-    Metrics::global().add_source([this] {
-        auto use = db_.use();
-        std::string out =
-            "# HELP drover_api_db_connections Database connections (and threads) of the API's query pool.\n"
-            "# TYPE drover_api_db_connections gauge\n"
-            "drover_api_db_connections " + std::to_string(use.connections) + "\n"
-            "# HELP drover_api_db_busy Pool connections running a query now.\n"
-            "# TYPE drover_api_db_busy gauge\n"
-            "drover_api_db_busy " + std::to_string(use.busy) + "\n"
-            "# HELP drover_api_db_queued Requests waiting for a pool connection.\n"
-            "# TYPE drover_api_db_queued gauge\n"
-            "drover_api_db_queued " + std::to_string(use.queued) + "\n"
-            "# HELP drover_auth_cache_hits_total Requests whose key was decided from the cache.\n"
-            "# TYPE drover_auth_cache_hits_total counter\n"
-            "drover_auth_cache_hits_total " + std::to_string(auth_.cache_hits()) + "\n"
-            "# HELP drover_auth_lookups_total Key lookups in the database.\n"
-            "# TYPE drover_auth_lookups_total counter\n"
-            "drover_auth_lookups_total " + std::to_string(auth_.lookups()) + "\n";
-        return out;
-    });
+    Metrics::global().add_source(pool_and_auth_gauges(db_, auth_));
 }
 
 Server::~Server() { shutdown(); }
