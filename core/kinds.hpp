@@ -4,6 +4,7 @@
 // JSON kinds file (docs/kinds.md). The API uses the registry to refuse
 // unknown kinds and bad arguments; the worker uses it to run them.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,7 @@ struct Kind {
     std::vector<int> permanent_exit_codes;        // exit codes that mean "the input is bad: do not retry"
     std::optional<Backoff> backoff;               // none: attempt^4 + 1 s (jobs/complete_many.sql)
     std::optional<int> concurrency;               // most jobs of this kind running at once, on all workers
+    std::optional<std::string> args_schema;       // JSON Schema (draft 4) the API checks a job's args against
 };
 
 class KindRegistry {
@@ -52,11 +54,13 @@ public:
     const std::map<std::string, int>& queue_limits() const { return queue_limits_; }
     // Kind concurrency limits the file declares ("concurrency" of a kind).
     const std::map<std::string, int>& kind_limits() const { return kind_limits_; }
-    // Throws InputError(invalid) when a built-in kind's arguments are wrong;
-    // command kinds take any object.
+    // Throws InputError(invalid) when a built-in kind's arguments are wrong,
+    // or a kind's args do not match its "args_schema"; other kinds take any object.
     void validate_args(const Kind& kind, const rapidjson::Value& args) const;
 
 private:
+    struct SchemaCache;  // compiled args_schema documents, made on first use (by the API only)
+    std::shared_ptr<SchemaCache> schemas_;
     std::map<std::string, Kind, std::less<>> kinds_;
     std::map<std::string, int> queue_limits_;
     std::map<std::string, int> kind_limits_;

@@ -361,6 +361,28 @@ BOOST_AUTO_TEST_CASE(logs_wait_answers_when_a_line_arrives) {
     BOOST_TEST(e2e::parse_json(empty.body)["lines"].Size() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_kinds_args_schema_refuses_bad_args_in_posts_and_batches) {
+    test::DroverStack schema_stack(R"({"kinds": {"thumb": {"command": ["true"], "args_schema": {
+        "type": "object", "required": ["width"],
+        "properties": {"width": {"type": "integer", "minimum": 1, "maximum": 4096}}}}}})");
+    schema_stack.start_api();
+    auto post_to = [&](const std::string& path, const std::string& body) {
+        return test::http_request(schema_stack.port(), "POST", path, body);
+    };
+    BOOST_TEST(post_to("/v1/jobs", R"({"kind": "thumb", "args": {"width": 64}, "run_at": "2099-01-01T00:00:00Z"})")
+                   .status == 202);
+    auto bad = post_to("/v1/jobs", R"({"kind": "thumb", "args": {"width": 0}})");
+    BOOST_TEST(bad.status == 422);
+    BOOST_TEST(e2e::error_member(bad.body, "code") == "invalid_args");
+    BOOST_TEST(e2e::error_member(bad.body, "field") == "args.width");
+    auto batch = post_to("/v1/jobs/batch", R"({"jobs": [{"kind": "thumb", "args": {"width": 1}},)"
+                                           R"( {"kind": "thumb", "args": {}}]})");
+    BOOST_TEST(batch.status == 422);
+    BOOST_TEST(e2e::error_member(batch.body, "field") == "jobs[1].args");
+    auto conn = schema_stack.database().connect();
+    BOOST_TEST(e2e::job_count(conn) == 1);
+}
+
 BOOST_AUTO_TEST_CASE(openapi_and_docs_need_no_key) {
     auto r = test::http_request_as("", stack.port(), "GET", "/openapi.json");
     BOOST_REQUIRE_EQUAL(r.status, 200);
