@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http_error.hpp"
+#include "api/metrics.hpp"
 #include "core/error.hpp"
 
 namespace drover::api {
@@ -35,6 +36,7 @@ void send_reply(Pistache::Http::ResponseWriter& response, const Reply& reply, co
         response.headers().add(std::make_shared<NamedHeader>(name, value));
     }
     response.send(reply.code, reply.body, MIME(Application, Json));
+    Metrics::global().record(ctx, static_cast<int>(reply.code));
 }
 
 DbExecutor::DbExecutor(std::string database_url, int connections, std::size_t queue_limit, int statement_timeout_ms)
@@ -79,9 +81,17 @@ void DbExecutor::loop() {
             if (queue_.empty()) return;  // stopping and drained
             task = std::move(queue_.front());
             queue_.pop_front();
+            ++busy_;
         }
         execute(task, conn);
+        std::lock_guard lock(mutex_);
+        --busy_;
     }
+}
+
+DbExecutor::Use DbExecutor::use() {
+    std::lock_guard lock(mutex_);
+    return {threads_.size(), busy_, queue_.size(), queue_limit_};
 }
 
 void DbExecutor::execute(Task& task, std::unique_ptr<db::Connection>& conn) {

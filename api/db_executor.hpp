@@ -35,6 +35,15 @@ public:
     // Finishes queued work, then joins the threads.
     void stop();
 
+    // How full the pool is, for GET /status.
+    struct Use {
+        std::size_t connections = 0;  // threads, each with its own connection
+        std::size_t busy = 0;         // running a task now
+        std::size_t queued = 0;       // waiting for one
+        std::size_t queue_limit = 0;
+    };
+    Use use();
+
 private:
     struct Task {
         std::shared_ptr<Pistache::Http::ResponseWriter> response;
@@ -51,6 +60,7 @@ private:
     std::condition_variable ready_;
     std::deque<Task> queue_;
     bool stopping_ = false;
+    std::size_t busy_ = 0;
     std::vector<std::thread> threads_;
 };
 

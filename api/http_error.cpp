@@ -42,6 +42,15 @@ Reply error_reply(std::exception_ptr error, const RequestContext& ctx) {
     } catch (const NotFound& e) {
         return error_reply(Code::Not_Found, "not_found", e.what(), ctx);
     } catch (const DbError& e) {
+        if (e.sqlstate() == "DR429") {  // drover.check_app_limits(): the app's max_unfinished_jobs
+            spdlog::info("request {}: {}", ctx.request_id, e.what());
+            auto r = error_reply(Code::Too_Many_Requests, "app_limit_reached",
+                                 "the app has as many unfinished jobs as its limit allows; "
+                                 "wait for some to finish",
+                                 ctx);
+            r.headers.emplace_back("Retry-After", "1");
+            return r;
+        }
         if (e.sqlstate() == "57014") {
             spdlog::warn("request {}: {}", ctx.request_id, e.what());
             return error_reply(Code::Service_Unavailable, "timeout", "the database took too long; try again", ctx);

@@ -48,6 +48,11 @@ bool is_name(const std::string& s, std::size_t max) {
 NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std::string& app) {
     rapidjson::Document doc = json::parse(body);
     if (!doc.IsObject()) throw invalid("wrong_type", "the body must be a JSON object", "");
+    return parse_new_job(doc, kinds, app);
+}
+
+NewJob parse_new_job(const rapidjson::Value& doc, const KindRegistry& kinds, const std::string& app) {
+    if (!doc.IsObject()) throw invalid("wrong_type", "a job must be a JSON object", "");
 
     static constexpr std::array known = {"kind", "args", "queue", "priority", "run_at", "max_attempts",
                                          "timeout_s", "unique_key"};

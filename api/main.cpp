@@ -27,6 +27,11 @@ int main(int argc, char** argv) {
         api::Server server(config, std::move(kinds));
         server.start();
         spdlog::info("listening on http://{}:{}", config.str("host"), server.port());
+        spdlog::info("admin listening on http://{}:{}", config.str("admin_host"), server.admin_port());
+        if (config.str("auth") == "off") {
+            spdlog::warn("DROVER_AUTH=off: every public request acts for the app 'default' as admin, without a key; "
+                         "for local experiments only");
+        }
 
         int signal_number = stop_signals.wait();
         spdlog::info("signal {}: shutting down", signal_number);

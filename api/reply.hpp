@@ -3,6 +3,8 @@
 // a Reply; only the executor and the router's adapters touch Pistache's writer.
 #include <pistache/http_defs.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,11 +17,15 @@ struct Reply {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Per-request facts every handler gets. Auth comes later and fills `app` from
-// the API key; today every request acts for the default app.
+// Per-request facts every handler gets. The authenticator (api/auth/) fills
+// `app`, `role` and `key_id` from the request's API key before a handler runs.
 struct RequestContext {
     std::string request_id;
     std::string app = "default";
+    std::string role = "";    // read, submit, admin or operator ("" before authentication)
+    std::int64_t key_id = 0;  // 0: no key (health routes, DROVER_AUTH=off)
+    std::string route = "";   // "GET /v1/jobs/:id", for metrics ("": no route matched)
+    std::chrono::steady_clock::time_point started{};
 };
 
 }  // namespace drover::api

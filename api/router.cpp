@@ -1,5 +1,8 @@
 #include "api/router.hpp"
 
+#include <functional>
+#include <mutex>
+#include <vector>
 
 #include "api/http_error.hpp"
 #include "api/request_id.hpp"
@@ -10,41 +13,84 @@ using namespace Pistache;
 
 namespace {
 
-
-// The seam where authentication will go: it will read the API key, find its
-// app and role, and refuse the request before any handler runs.
-RequestContext authenticate(const Rest::Request&) {
-    return RequestContext{next_request_id(), "default"};
-}
+template <typename Handler>
+using Method = void (Handler::*)(RequestContext, const Rest::Request&, Http::ResponseWriter&);
 
 // Runs a handler; what it throws before handing the response on (bad
 // input, unknown id) is answered here through the one error table.
 template <typename Handler>
-Rest::Route::Handler route(Handler& handler,
-                           void (Handler::*method)(RequestContext, const Rest::Request&, Http::ResponseWriter&)) {
-    return [&handler, method](const Rest::Request& request, Http::ResponseWriter response) {
-        auto ctx = authenticate(request);
-        try {
-            (handler.*method)(ctx, request, response);
-        } catch (...) {
-            send_reply(response, error_reply(std::current_exception(), ctx), ctx);
-        }
-        return Rest::Route::Result::Ok;
+void call(Handler& handler, Method<Handler> method, RequestContext ctx, const Rest::Request& request,
+          Http::ResponseWriter& response) {
+    try {
+        (handler.*method)(ctx, request, response);
+    } catch (...) {
+        send_reply(response, error_reply(std::current_exception(), ctx), ctx);
+    }
+}
+
+// What the route tables register: a route template and its handler.
+using Adapter = std::function<Rest::Route::Handler(std::string route)>;
+
+RequestContext new_context(const std::string& route) {
+    RequestContext ctx{next_request_id(), "", "", 0, route, std::chrono::steady_clock::now()};
+    return ctx;
+}
+
+// A route open to everyone (health).
+template <typename Handler>
+Adapter open(Handler& handler, Method<Handler> method) {
+    return [&handler, method](std::string route) -> Rest::Route::Handler {
+        return [&handler, method, route](const Rest::Request& request, Http::ResponseWriter response) {
+            call(handler, method, new_context(route), request, response);
+            return Rest::Route::Result::Ok;
+        };
     };
 }
 
-}  // namespace
+// A route behind a key: the authenticator answers 401/403/429 itself, or
+// lets the handler run with the key's app and role in its context (now, or
+// after looking the key up off the reactor thread).
+template <typename Handler>
+Adapter keyed(Authenticator& auth, Need need, Handler& handler, Method<Handler> method) {
+    return [&auth, need, &handler, method](std::string route) -> Rest::Route::Handler {
+        return [&auth, need, &handler, method, route](const Rest::Request& request, Http::ResponseWriter response) {
+            auto later = [&] {
+                return Authenticator::Next([&handler, method, request](RequestContext c, Http::ResponseWriter r) {
+                    call(handler, method, std::move(c), request, r);
+                });
+            };
+            if (auto allowed = auth.authenticate(request, response, new_context(route), need, later)) {
+                call(handler, method, std::move(*allowed), request, response);
+            }
+            return Rest::Route::Result::Ok;
+        };
+    };
+}
 
-void add_routes(Rest::Router& router, Handlers h) {
-    Rest::Routes::Get(router, "/healthz", route(h.health, &HealthHandler::healthz));
-    Rest::Routes::Get(router, "/readyz", route(h.health, &HealthHandler::readyz));
-    Rest::Routes::Post(router, "/v1/jobs", route(h.jobs, &JobsHandler::create));
-    Rest::Routes::Get(router, "/v1/jobs/:id", route(h.jobs, &JobsHandler::get));
-    Rest::Routes::Post(router, "/v1/jobs/:id/cancel", route(h.jobs, &JobsHandler::cancel));
-    Rest::Routes::Get(router, "/v1/jobs/:id/logs", route(h.jobs, &JobsHandler::logs));
+// One listener's table: every route under `root`, named "METHOD /template" in metrics.
+struct Table {
+    Rest::Router& router;
+    std::string root;
 
+    void add(Http::Method method, const std::string& path, const Adapter& adapter) {
+        std::string name = std::string(Http::methodString(method)) + " " + path;
+        router.addRoute(method, root + path, adapter(name));
+        std::lock_guard lock(registry_mutex());
+        registry().push_back(name);
+    }
+    static std::mutex& registry_mutex() {
+        static std::mutex m;
+        return m;
+    }
+    static std::vector<std::string>& registry() {
+        static std::vector<std::string> names;
+        return names;
+    }
+};
+
+void add_not_found(Rest::Router& router) {
     router.addNotFoundHandler([](const Rest::Request& request, Http::ResponseWriter response) {
-        RequestContext ctx{next_request_id(), ""};
+        RequestContext ctx{next_request_id(), "", "", 0};
         send_reply(response,
                    error_reply(Http::Code::Not_Found, "no_route",
                                "no route for " + std::string(Http::methodString(request.method())) + " " +
@@ -53,6 +99,52 @@ void add_routes(Rest::Router& router, Handlers h) {
                    ctx);
         return Rest::Route::Result::Ok;
     });
+}
+
+}  // namespace
+
+void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std::string& root) {
+    const auto read = Need::app_role(Role::read);
+    const auto submit = Need::app_role(Role::submit);
+    const auto admin = Need::app_role(Role::admin);
+    Table t{router, root};
+    t.add(Http::Method::Get, "/healthz", open(h.health, &HealthHandler::healthz));
+    t.add(Http::Method::Get, "/readyz", open(h.health, &HealthHandler::readyz));
+    t.add(Http::Method::Get, "/openapi.json", open(h.docs, &DocsHandler::openapi));
+    t.add(Http::Method::Get, "/docs", open(h.docs, &DocsHandler::page));
+    t.add(Http::Method::Post, "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
+    t.add(Http::Method::Get, "/v1/jobs", keyed(auth, read, h.jobs, &JobsHandler::list));
+    t.add(Http::Method::Post, "/v1/jobs/batch", keyed(auth, submit, h.jobs, &JobsHandler::create_batch));
+    t.add(Http::Method::Get, "/v1/jobs/:id", keyed(auth, read, h.jobs, &JobsHandler::get));
+    t.add(Http::Method::Post, "/v1/jobs/:id/cancel", keyed(auth, submit, h.jobs, &JobsHandler::cancel));
+    t.add(Http::Method::Get, "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
+    t.add(Http::Method::Post, "/v1/jobs/:id/retry", keyed(auth, submit, h.jobs, &JobsHandler::retry));
+    t.add(Http::Method::Delete, "/v1/jobs/:id", keyed(auth, admin, h.jobs, &JobsHandler::remove));
+    t.add(Http::Method::Get, "/status", keyed(auth, read, h.status, &StatusHandler::status));
+    t.add(Http::Method::Get, "/v1/queues", keyed(auth, read, h.jobs, &JobsHandler::queues));
+    t.add(Http::Method::Get, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
+    t.add(Http::Method::Post, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
+    t.add(Http::Method::Post, "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
+    add_not_found(router);
+}
+
+void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth) {
+    const auto op = Need::operator_key();
+    Table t{router, ""};
+    t.add(Http::Method::Get, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::list_apps));
+    t.add(Http::Method::Post, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::create_app));
+    t.add(Http::Method::Put, "/maintenance/apps/:app/limits", keyed(auth, op, a, &AdminHandler::set_limits));
+    t.add(Http::Method::Get, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::list_keys));
+    t.add(Http::Method::Post, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::create_key));
+    t.add(Http::Method::Post, "/maintenance/keys/:id/revoke", keyed(auth, op, a, &AdminHandler::revoke_key));
+    t.add(Http::Method::Get, "/maintenance/jobs/:id", keyed(auth, op, a, &AdminHandler::get_job));
+    t.add(Http::Method::Get, "/metrics", keyed(auth, op, a, &AdminHandler::metrics));
+    add_not_found(router);
+}
+
+const std::vector<std::string>& registered_routes() {
+    std::lock_guard lock(Table::registry_mutex());
+    return Table::registry();
 }
 
 }  // namespace drover::api

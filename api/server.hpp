@@ -1,12 +1,18 @@
 #pragma once
-// The API process's parts wired together: endpoint, router, handlers and the
-// database executor. main() owns one; start() returns once it listens.
+// The API process's parts wired together: the public and admin endpoints,
+// their routers, handlers, the authenticator and the database executor.
+// main() owns one; start() returns once both listen.
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
 
 #include <memory>
 
+#include "api/auth/authenticator.hpp"
 #include "api/db_executor.hpp"
+#include "api/long_poll.hpp"
+#include "api/handlers/admin_handler.hpp"
+#include "api/handlers/docs_handler.hpp"
+#include "api/handlers/status_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "core/config.hpp"
@@ -22,14 +28,23 @@ public:
     void start();  // listens and serves on background threads
     void shutdown();
     std::uint16_t port() const;
+    std::uint16_t admin_port() const;
 
 private:
     KindRegistry kinds_;
     DbExecutor db_;
+    LongPoll long_poll_;
     HealthHandler health_;
     JobsHandler jobs_;
+    KeysHandler keys_;
+    StatusHandler status_;
+    DocsHandler docs_;
+    AdminHandler admin_;
+    Authenticator auth_;
     Pistache::Rest::Router router_;
+    Pistache::Rest::Router admin_router_;
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+    std::unique_ptr<Pistache::Http::Endpoint> admin_endpoint_;
     bool stopped_ = false;
 };
 

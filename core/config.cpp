@@ -57,6 +57,22 @@ const std::vector<Setting>& all_settings() {
          "largest request (line, headers and body) the API accepts; larger gets 413", api, true},
         {"statement_timeout_ms", "DROVER_STATEMENT_TIMEOUT_MS", "10000",
          "longest a single API query may run before it is cancelled", api, true},
+        {"auth", "DROVER_AUTH", "on",
+         "on: every request but /healthz and /readyz needs an API key; off: for local experiments only, every "
+         "public request acts for the app 'default' as admin, unchecked",
+         api},
+        {"auth_cache_ms", "DROVER_AUTH_CACHE_MS", "900",
+         "how long an API process trusts a key it looked up (at most 1000): a revoked key is refused by every "
+         "process within this time (0: look the key up on every request)",
+         api, true},
+        {"root_path", "DROVER_ROOT_PATH", "",
+         "path prefix of every public route, for a reverse proxy that forwards /prefix/... unchanged "
+         "(e.g. /drover; empty: none)",
+         api},
+        {"admin_host", "DROVER_ADMIN_HOST", "127.0.0.1", "address the admin listener (/maintenance/...) listens on",
+         api},
+        {"admin_port", "DROVER_ADMIN_PORT", "0", "port of the admin listener (0: any free port, logged at start)",
+         api, true},
         {"state_dir", "DROVER_STATE_DIR", "",
          "folder for job working folders and files (default: $HOME/.local/share/drover)", worker},
         {"sandbox", "DROVER_SANDBOX", "on",

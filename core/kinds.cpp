@@ -1,5 +1,9 @@
 #include "core/kinds.hpp"
 
+#include <rapidjson/schema.h>
+
+#include <mutex>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -35,7 +39,7 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
     if (!v.IsObject()) throw fail("must be an object");
     static const std::set<std::string> known = {"command", "env", "timeout_s", "max_attempts", "queue",
                                                 "permanent_exit_codes", "backoff", "in_process",
-                                                "concurrency", "user", "limits", "network", "bind"};
+                                                "concurrency", "user", "limits", "network", "bind", "args_schema"};
     for (auto& m : v.GetObject()) {
         if (!known.contains(m.name.GetString())) throw fail(std::string("unknown field '") + m.name.GetString() + "'");
     }
@@ -92,6 +96,11 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
             throw fail("'concurrency' must be a positive integer (jobs of this kind running at once, on all workers)");
         }
         k.concurrency = v["concurrency"].GetInt();
+    }
+    if (v.HasMember("args_schema")) {
+        // Kept as text: only the API compiles and applies it (validate_args).
+        if (!v["args_schema"].IsObject()) throw fail("'args_schema' must be a JSON Schema object");
+        k.args_schema = json::to_string(v["args_schema"]);
     }
     if (v.HasMember("permanent_exit_codes")) {
         if (!v["permanent_exit_codes"].IsArray()) throw fail("'permanent_exit_codes' must be an array of integers");
@@ -192,6 +201,7 @@ std::map<std::string, Backoff> KindRegistry::backoffs() const {
 
 KindRegistry KindRegistry::builtins_only() {
     KindRegistry r;
+    r.schemas_ = std::make_shared<SchemaCache>();
     for (auto name : {"noop", "sleep", "fail"}) r.kinds_.emplace(name, builtin(name));
     return r;
 }
@@ -259,7 +269,38 @@ std::vector<const Kind*> KindRegistry::all() const {
     return out;
 }
 
+struct KindRegistry::SchemaCache {
+    std::mutex mutex;
+    std::map<std::string, std::shared_ptr<const rapidjson::SchemaDocument>, std::less<>> by_kind;
+};
+
 void KindRegistry::validate_args(const Kind& kind, const rapidjson::Value& args) const {
+    if (kind.args_schema) {
+        std::shared_ptr<const rapidjson::SchemaDocument> schema;
+        {
+            if (!schemas_) throw Error("kind registry without a schema cache");
+            std::lock_guard lock(schemas_->mutex);
+            auto& slot = schemas_->by_kind[kind.name];
+            if (!slot) {
+                rapidjson::Document d;
+                d.Parse(kind.args_schema->c_str());
+                slot = std::make_shared<const rapidjson::SchemaDocument>(d);
+            }
+            schema = slot;
+        }
+        rapidjson::SchemaValidator validator(*schema);
+        if (!args.Accept(validator)) {
+            rapidjson::StringBuffer pointer;
+            validator.GetInvalidDocumentPointer().StringifyUriFragment(pointer);
+            std::string path(pointer.GetString(), pointer.GetSize());  // "#/a/b"
+            std::string field = "args";
+            for (std::size_t i = 1; i < path.size(); ++i) field += path[i] == '/' ? '.' : path[i];
+            throw InputError(InputError::Kind::invalid, "invalid_args",
+                             "the args of kind '" + kind.name + "' do not match its args_schema ('" +
+                                 validator.GetInvalidSchemaKeyword() + "' fails at " + field + ")",
+                             field);
+        }
+    }
     if (kind.type != Kind::Type::builtin) return;
     auto invalid = [](std::string message, std::string field) {
         return InputError(InputError::Kind::invalid, "invalid_args", std::move(message), std::move(field));

@@ -4,6 +4,7 @@
 // JSON kinds file (docs/kinds.md). The API uses the registry to refuse
 // unknown kinds and bad arguments; the worker uses it to run them.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,7 @@ struct Kind {
     KindLimits limits;
     bool network = true;                          // false: a network namespace of its own (no network)
     std::map<std::string, bool> binds;            // host paths visible at the same place; true: writable
+    std::optional<std::string> args_schema;       // JSON Schema (draft 4) the API checks a job's args against
 };
 
 class KindRegistry {
@@ -71,11 +73,13 @@ public:
     std::map<std::string, Backoff> backoffs() const;
     // Kind concurrency limits the file declares ("concurrency" of a kind).
     const std::map<std::string, int>& kind_limits() const { return kind_limits_; }
-    // Throws InputError(invalid) when a built-in kind's arguments are wrong;
-    // command kinds take any object.
+    // Throws InputError(invalid) when a built-in kind's arguments are wrong,
+    // or a kind's args do not match its "args_schema"; other kinds take any object.
     void validate_args(const Kind& kind, const rapidjson::Value& args) const;
 
 private:
+    struct SchemaCache;  // compiled args_schema documents, made on first use (by the API only)
+    std::shared_ptr<SchemaCache> schemas_;
     std::map<std::string, Kind, std::less<>> kinds_;
     std::map<std::string, int> queue_limits_;
     std::map<std::string, int> kind_limits_;

@@ -35,6 +35,18 @@ CREATE TYPE drover.job_status AS ENUM (
 
 
 --
+-- Name: key_role; Type: TYPE; Schema: drover; Owner: -
+--
+
+CREATE TYPE drover.key_role AS ENUM (
+    'read',
+    'submit',
+    'admin',
+    'operator'
+);
+
+
+--
 -- Name: append_error(jsonb, integer, timestamp with time zone, text); Type: FUNCTION; Schema: drover; Owner: -
 --
 
@@ -50,6 +62,58 @@ CREATE FUNCTION drover.append_error(errors jsonb, attempt integer, at timestamp 
         ORDER BY n DESC
         LIMIT 20
     ) AS e;
+$$;
+
+
+--
+-- Name: check_app_limits(); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.check_app_limits() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    a record;
+BEGIN
+    FOR a IN
+        SELECT i.app, p.name IS NOT NULL AS known
+        FROM (SELECT DISTINCT app FROM inserted WHERE status IN ('pending', 'running')) AS i
+        LEFT JOIN drover.apps AS p ON p.name = i.app
+    LOOP
+        IF NOT a.known THEN
+            RAISE EXCEPTION 'no such app: %', a.app USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        PERFORM drover.check_app_room(a.app);
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+
+--
+-- Name: check_app_room(text); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.check_app_room(app_name text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    max_jobs integer;
+    n bigint;
+BEGIN
+    SELECT max_unfinished_jobs INTO max_jobs FROM drover.apps WHERE name = app_name;
+    IF max_jobs IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock(1684107884, hashtext(app_name));  -- 1684107884: 'drol' ("drover limit")
+    SELECT (SELECT count(*) FROM drover.jobs WHERE app = app_name AND status = 'pending')
+         + (SELECT count(*) FROM drover.jobs WHERE app = app_name AND status = 'running')
+    INTO n;
+    IF n > max_jobs THEN
+        RAISE EXCEPTION 'app % has reached its limit of % unfinished jobs', app_name, max_jobs
+            USING ERRCODE = 'DR429';
+    END IF;
+END;
 $$;
 
 
@@ -178,6 +242,56 @@ $$;
 
 
 --
+-- Name: api_keys; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.api_keys (
+    id bigint NOT NULL,
+    app text,
+    role drover.key_role NOT NULL,
+    prefix text NOT NULL,
+    hash bytea NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    CONSTRAINT api_keys_hash_sha256 CHECK ((octet_length(hash) = 32)),
+    CONSTRAINT api_keys_name_length CHECK ((length(name) <= 200)),
+    CONSTRAINT api_keys_operator_iff_no_app CHECK (((role = 'operator'::drover.key_role) = (app IS NULL))),
+    CONSTRAINT api_keys_prefix_valid CHECK ((prefix ~ '^drv(op)?_[0-9a-f]{16}$'::text))
+);
+
+
+--
+-- Name: api_keys_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.api_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.api_keys_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: apps; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.apps (
+    name text NOT NULL,
+    max_unfinished_jobs integer,
+    rate_limit_per_s integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT apps_max_unfinished_range CHECK (((max_unfinished_jobs IS NULL) OR (max_unfinished_jobs >= 0))),
+    CONSTRAINT apps_name_valid CHECK ((name ~ '^[A-Za-z0-9_.:-]{1,64}$'::text)),
+    CONSTRAINT apps_rate_limit_range CHECK (((rate_limit_per_s IS NULL) OR (rate_limit_per_s > 0)))
+);
+
+
+--
 -- Name: job_logs; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -270,6 +384,30 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: api_keys api_keys_prefix_key; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.api_keys
+    ADD CONSTRAINT api_keys_prefix_key UNIQUE (prefix);
+
+
+--
+-- Name: apps apps_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.apps
+    ADD CONSTRAINT apps_pkey PRIMARY KEY (name);
+
+
+--
 -- Name: job_logs job_logs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -318,10 +456,24 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: api_keys_by_app; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX api_keys_by_app ON drover.api_keys USING btree (app, id);
+
+
+--
 -- Name: job_logs_by_job; Type: INDEX; Schema: drover; Owner: -
 --
 
 CREATE INDEX job_logs_by_job ON drover.job_logs USING btree (job_id, id);
+
+
+--
+-- Name: jobs_by_app_newest; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_by_app_newest ON drover.jobs USING btree (app, id DESC);
 
 
 --
@@ -336,6 +488,13 @@ CREATE INDEX jobs_claimable ON drover.jobs USING btree (queue, ((- (priority)::i
 --
 
 CREATE INDEX jobs_claimable_by_kind ON drover.jobs USING btree (kind, queue, priority DESC, run_at, id) WHERE (status = 'pending'::drover.job_status);
+
+
+--
+-- Name: jobs_pending_by_app; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_pending_by_app ON drover.jobs USING btree (app) WHERE (status = 'pending'::drover.job_status);
 
 
 --
@@ -367,10 +526,25 @@ CREATE INDEX workers_by_worker_id ON drover.workers USING btree (worker_id);
 
 
 --
+-- Name: jobs jobs_check_app_limits; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER jobs_check_app_limits AFTER INSERT ON drover.jobs REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION drover.check_app_limits();
+
+
+--
 -- Name: jobs jobs_notify_inserted; Type: TRIGGER; Schema: drover; Owner: -
 --
 
 CREATE TRIGGER jobs_notify_inserted AFTER INSERT ON drover.jobs REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_jobs_inserted();
+
+
+--
+-- Name: api_keys api_keys_app_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.api_keys
+    ADD CONSTRAINT api_keys_app_fkey FOREIGN KEY (app) REFERENCES drover.apps(name);
 
 
 --
@@ -391,4 +565,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000004'),
     ('20261123000005'),
     ('20261123000006'),
+    ('20261201000010'),
     ('20261201000021');

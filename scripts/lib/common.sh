@@ -108,7 +108,7 @@ _drover_ensure_job_user() {
 
 ensure_deps() {
   local pkgs=(build-essential cmake pkg-config libpistache-dev rapidjson-dev
-    libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev
+    libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev libssl-dev
     "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl
     bubblewrap util-linux)
   # bubblewrap: the command-job sandbox (worker/executors/sandbox.hpp), instead

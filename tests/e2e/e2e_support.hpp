@@ -400,10 +400,11 @@ inline std::string kinds_file(const std::vector<CommandKind>& kinds) {
     return {buffer.GetString(), buffer.GetSize()};
 }
 
-// The bytes of one well-formed request.
+// The bytes of one well-formed request, with the stack's default API key.
 inline std::string request_bytes(const std::string& method, const std::string& path, const std::string& body = {},
                                  const std::string& extra_headers = {}) {
-    std::string r = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers;
+    std::string r = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                    test::default_api_key + "\r\n" + extra_headers;
     if (!body.empty() || method == "POST") {
         r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     }

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "core/json.hpp"
 #include "tests/support/wait.hpp"
@@ -15,6 +16,16 @@ DroverStack::DroverStack(const std::string& kinds_json) {
     if (!kinds_json.empty()) {
         kinds_file_ = (dir_ / "kinds.json").string();
         std::ofstream(kinds_file_) << kinds_json;
+    }
+    // Known keys, stored as the API stores any key: prefix and SHA-256 only.
+    auto conn = database_.connect();
+    for (auto [key, app, role] : {std::tuple{default_api_key, "default", "admin"},
+                                  std::tuple{default_operator_key, static_cast<const char*>(nullptr), "operator"}}) {
+        std::string k = key;
+        conn.exec("INSERT INTO drover.api_keys (app, role, prefix, hash, name)"
+                  " VALUES ($1, $2::drover.key_role, $3, sha256(convert_to($4, 'UTF8')), 'tests')",
+                  db::Params().add(app ? std::optional<std::string>(app) : std::nullopt).add(role)
+                      .add(k.substr(0, k.rfind('_'))).add(k));
     }
 }
 
@@ -36,6 +47,8 @@ void DroverStack::start_api(const std::map<std::string, std::string>& env) {
     auto merged = base_env();
     port_ = free_port();
     merged["DROVER_PORT"] = std::to_string(port_);
+    admin_port_ = free_port();
+    merged["DROVER_ADMIN_PORT"] = std::to_string(admin_port_);
     for (const auto& [k, v] : env) merged[k] = v;
     api_ = std::make_unique<Process>(binary_path("drover-api"), std::vector<std::string>{}, merged);
     bool ready = wait_until([&] { return !api_->running() || http_request(port_, "GET", "/readyz").status == 200; });

@@ -16,6 +16,9 @@ namespace drover::test {
 class DroverStack {
 public:
     // kinds_json: the contents of a kinds file ("" = built-in kinds only).
+    // The database gets two keys: test::default_api_key (app "default",
+    // role admin), which test::http_request sends, and
+    // test::default_operator_key for the admin listener.
     explicit DroverStack(const std::string& kinds_json = "");
     ~DroverStack();
 
@@ -25,6 +28,7 @@ public:
     std::size_t start_worker(const std::map<std::string, std::string>& env = {});
 
     int port() const { return port_; }
+    int admin_port() const { return admin_port_; }
     TestDatabase& database() { return database_; }
     Process& api() { return *api_; }
     std::vector<std::unique_ptr<Process>>& workers() { return workers_; }
@@ -44,6 +48,7 @@ private:
     std::filesystem::path dir_;
     std::string kinds_file_;
     int port_ = 0;
+    int admin_port_ = 0;
     std::unique_ptr<Process> api_;
     std::vector<std::unique_ptr<Process>> workers_;
 };

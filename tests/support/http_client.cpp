@@ -74,9 +74,20 @@ HttpResponse http_raw(int port, const std::string& request, int timeout_ms) {
     return response;
 }
 
+const char* const default_api_key =
+    "drv_00000000000000aa_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const char* const default_operator_key =
+    "drvop_00000000000000bb_fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+
 HttpResponse http_request(int port, const std::string& method, const std::string& path, const std::string& body,
                           const std::string& content_type) {
+    return http_request_as(default_api_key, port, method, path, body, content_type);
+}
+
+HttpResponse http_request_as(const std::string& api_key, int port, const std::string& method,
+                             const std::string& path, const std::string& body, const std::string& content_type) {
     std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!api_key.empty()) request += "Authorization: Bearer " + api_key + "\r\n";
     if (!body.empty() || method == "POST") {
         request += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     }

@@ -21,8 +21,18 @@ std::optional<std::size_t> parse_http_response(const std::string& data, HttpResp
 
 // Sends raw bytes to 127.0.0.1:port and reads one response.
 HttpResponse http_raw(int port, const std::string& request, int timeout_ms = 10000);
-// A well-formed request with an optional JSON body.
+// The API key every DroverStack database holds (app "default", role admin),
+// and the operator key of its admin listener; see DroverStack.
+extern const char* const default_api_key;
+extern const char* const default_operator_key;
+
+// A well-formed request with an optional JSON body, sent with
+// "Authorization: Bearer <default_api_key>".
 HttpResponse http_request(int port, const std::string& method, const std::string& path,
                           const std::string& body = {}, const std::string& content_type = "application/json");
+// The same with the key of your choice ("": no Authorization header at all).
+HttpResponse http_request_as(const std::string& api_key, int port, const std::string& method,
+                             const std::string& path, const std::string& body = {},
+                             const std::string& content_type = "application/json");
 
 }  // namespace drover::test

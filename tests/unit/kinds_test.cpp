@@ -104,6 +104,35 @@ BOOST_AUTO_TEST_CASE(refuses_a_kind_concurrency_that_is_not_a_positive_integer) 
     }
 }
 
+BOOST_AUTO_TEST_CASE(args_schema_checks_a_kinds_args_and_names_the_field) {
+    auto r = KindRegistry::parse(R"({"kinds": {"thumb": {"command": ["x"], "args_schema": {
+        "type": "object", "required": ["width"], "additionalProperties": false,
+        "properties": {"width": {"type": "integer", "minimum": 1, "maximum": 4096},
+                       "format": {"enum": ["png", "jpeg"]}}}}}})");
+    const Kind* k = r.find("thumb");
+    BOOST_REQUIRE(k);
+    auto check = [&](const char* args) -> std::string {
+        rapidjson::Document d;
+        d.Parse(args);
+        try {
+            r.validate_args(*k, d);
+        } catch (const InputError& e) {
+            BOOST_TEST(e.code() == "invalid_args");
+            return e.field();
+        }
+        return "ok";
+    };
+    BOOST_TEST(check(R"({"width": 200, "format": "png"})") == "ok");
+    BOOST_TEST(check(R"({"width": 0})") == "args.width");
+    BOOST_TEST(check(R"({"width": "wide"})") == "args.width");
+    BOOST_TEST(check(R"({"width": 10, "format": "gif"})") == "args.format");
+    BOOST_TEST(check(R"({})") == "args");
+    BOOST_TEST(check(R"({"width": 10, "colour": 1})") == "args.colour");
+    // A kind without a schema takes any object; a schema must be an object.
+    BOOST_TEST(refusal(R"({"kinds": {"t": {"command": ["x"], "args_schema": "yes"}}})").find("'args_schema' must be") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(refuses_a_missing_file) {
     BOOST_CHECK_THROW(KindRegistry::load("/nonexistent/kinds.json"), ConfigError);
 }

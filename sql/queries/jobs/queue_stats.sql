@@ -1,0 +1,19 @@
+-- jobs/queue_stats: GET /v1/queues, per queue of the app: jobs by status, the
+-- age of the oldest due pending job, and the queue's concurrency limit.
+-- Reads every job of the app (jobs_by_app_newest): its cost grows with the
+-- app's history until old jobs are pruned.
+-- $1 app
+SELECT j.queue,
+       count(*) FILTER (WHERE status = 'pending') AS pending,
+       count(*) FILTER (WHERE status = 'running') AS running,
+       count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+       extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'pending' AND run_at <= now()))::float8
+           AS oldest_pending_age_s,
+       max(l.concurrency) AS concurrency
+FROM drover.jobs AS j
+LEFT JOIN drover.queue_limits AS l ON l.queue = j.queue
+WHERE j.app = $1
+GROUP BY j.queue
+ORDER BY j.queue;
