@@ -78,7 +78,10 @@ NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std
         const auto& args = doc["args"];
         if (!args.IsObject()) throw wrong_type("args", "an object");
         kinds.validate_args(*kind, args);
-        job.args_json = json::to_string(args);
+        // From the text as sent, not from the DOM: numbers keep every digit
+        // (jsonb holds them exactly), and a duplicate key anywhere inside is
+        // refused instead of RapidJSON silently keeping the first.
+        job.args_json = json::member_text(body, "args").value_or("{}");
     } else {
         kinds.validate_args(*kind, rapidjson::Value(rapidjson::kObjectType));
     }
