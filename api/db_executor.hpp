@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/http/reply_writer.hpp"  // send_reply
 #include "api/reply.hpp"
 #include "core/db/connection.hpp"
 
@@ -53,8 +54,5 @@ private:
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };
-
-// Sends a Reply with a JSON content type and the request id header.
-void send_reply(Pistache::Http::ResponseWriter& response, const Reply& reply, const RequestContext& ctx);
 
 }  // namespace drover::api

@@ -18,7 +18,8 @@
 #include <variant>
 #include <vector>
 
-#include "api/db_executor.hpp"  // send_reply
+#include "api/http/connection_registry.hpp"
+#include "api/http/reply_writer.hpp"
 #include "api/http_error.hpp"
 #include "api/request_id.hpp"
 
@@ -62,27 +63,18 @@ template struct PrivateMember<RouterRoutes, &Rest::Router::routes>;
 // ---------------------------------------------------------------------------
 
 
-// After a refusal the guard reads and drops what the client still sends, so
-// that the client can read the answer before the connection closes; past this
-// many bytes it stops reading (the close may then reset the connection).
-constexpr std::size_t kDrainLimit = 1 << 20;
+// After a refusal or a `Connection: close` answer the guard reads and drops
+// what the client still sends, so that a client that writes a whole body
+// before reading gets its answer instead of a reset; past this many bytes it
+// stops reading (the close may then reset the connection).
+constexpr std::size_t kDrainLimit = 64u << 20;
 
-constexpr const char* kStateKey = "drover.request_guard";
+// Methods Pistache's parser knows (others would get its plain-text error).
+constexpr std::string_view kMethods[] = {"OPTIONS", "GET",     "POST",    "HEAD",  "PUT",      "PATCH",
+                                         "DELETE",  "TRACE",   "CONNECT", "ACL",   "BASELINE-CONTROL"};
 
-struct PeerState {
-    enum class Phase {
-        head,       // collecting the header block of the next request
-        body,       // forwarding body_left more bytes of the current request
-        skip_body,  // Pistache gave up on the request: dropping its body
-        refused,    // answered and closing: dropping everything
-    };
-    Phase phase = Phase::head;
-    std::string head;
-    std::uint64_t body_left = 0;
-    std::size_t dropped = 0;
-    bool read_shut = false;
-    bool gone = false;  // disconnected: the fd may already belong to someone else
-};
+using http::ConnectionState;
+using http::now_ms;
 
 struct Refusal {
     Http::Code code;
@@ -102,6 +94,17 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
+// True when the comma-separated header value holds `token` (case-insensitive).
+bool has_token(std::string_view value, std::string_view token) {
+    while (!value.empty()) {
+        auto comma = value.find(',');
+        if (iequals(trim(value.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 // A non-empty run of decimal digits that fits in 64 bits.
 std::optional<std::uint64_t> parse_length(std::string_view s) {
     if (s.empty()) return std::nullopt;
@@ -117,30 +120,106 @@ std::optional<std::uint64_t> parse_length(std::string_view s) {
 
 std::string quoted(std::string_view s) {
     constexpr std::size_t kMax = 40;
-    std::string out = "'" + std::string(s.substr(0, kMax)) + (s.size() > kMax ? "...'" : "'");
-    return out;
+    std::string out;
+    for (char c : s.substr(0, kMax)) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return "'" + out + (s.size() > kMax ? "...'" : "'");
 }
+
+Refusal bad_line(std::string message) {
+    return Refusal{Http::Code::Bad_Request, "bad_request_line", std::move(message)};
+}
+
+// Checks what has arrived of the request line. Answers at once (400) for
+// garbage, HTTP/0.9 or a bare LF, instead of waiting for a header block that
+// will never come. Nothing when the line is fine or still incomplete.
+std::optional<Refusal> check_request_line(std::string_view data, bool& is_http10) {
+    auto lf = data.find('\n');
+    std::string_view line = lf == std::string_view::npos ? data : data.substr(0, lf);
+    // The method: upper-case letters (and '-') up to the first space.
+    auto space = line.find(' ');
+    auto method = line.substr(0, std::min(space, line.size()));
+    for (char c : method) {
+        if (!((c >= 'A' && c <= 'Z') || c == '-')) {
+            return bad_line("the request line must start with a method such as GET or POST, got " + quoted(line));
+        }
+    }
+    if (method.size() > 20) return bad_line("the request line must start with a method, got " + quoted(line));
+    if (lf == std::string_view::npos) return std::nullopt;
+    if (lf == 0 || data[lf - 1] != '\r') {
+        return bad_line("the request line must end with CR LF, got a bare LF after " + quoted(line));
+    }
+    line.remove_suffix(1);  // the CR
+    if (space == std::string_view::npos) {
+        return bad_line("the request line must be 'METHOD /path HTTP/1.1', got " + quoted(line));
+    }
+    auto rest = line.substr(space + 1);
+    auto space2 = rest.find(' ');
+    if (space2 == std::string_view::npos) {
+        return bad_line("HTTP/0.9 requests are not supported: the request line needs a version, got " + quoted(line));
+    }
+    auto target = rest.substr(0, space2);
+    auto version = rest.substr(space2 + 1);
+    if (target.empty() || (target[0] != '/' && target != "*" && !target.starts_with("http"))) {
+        return bad_line("the request target must be a path such as /v1/jobs, got " + quoted(target));
+    }
+    if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+        if (version.size() == 8 && version.starts_with("HTTP/") && version[6] == '.') {
+            return Refusal{Http::Code::HTTP_Version_Not_Supported, "http_version_not_supported",
+                           "only HTTP/1.1 and HTTP/1.0 are supported, got " + quoted(version)};
+        }
+        return bad_line("the request line must end with HTTP/1.1, got " + quoted(line));
+    }
+    if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
+        return Refusal{Http::Code::Not_Implemented, "unknown_method", "unknown method " + quoted(method)};
+    }
+    is_http10 = version == "HTTP/1.0";
+    return std::nullopt;
+}
+
+struct Head {
+    std::uint64_t body = 0;
+    bool close = false;  // the client asked to close after this request
+};
 
 // Checks a complete header block (request line, headers, empty line) of
 // `head_size` <= max bytes. Returns the body length, or why it is refused.
 // Header lines are split the way Pistache splits them (name = everything
 // before the first ':'), so that both agree on where the body ends.
-std::variant<std::uint64_t, Refusal> check_head(std::string_view head, std::size_t max) {
+std::variant<Head, Refusal> check_head(std::string_view head, std::size_t max, bool http10) {
     using Code = Http::Code;
     std::optional<std::uint64_t> length;
     bool transfer_encoding = false;
-    std::size_t pos = head.find("\r\n") + 2;  // past the request line; Pistache checks that
+    bool close = false, keep_alive = false;
+    std::size_t pos = head.find("\r\n") + 2;  // past the request line, checked before
     while (pos < head.size()) {
         auto end = head.find("\r\n", pos);
         if (end == pos) break;  // the empty line
         auto line = head.substr(pos, end - pos);
         pos = end + 2;
+        if (line.front() == ' ' || line.front() == '\t') {
+            return Refusal{Code::Bad_Request, "bad_header", "folded header lines are not allowed: " + quoted(line)};
+        }
         auto colon = line.find(':');
         if (colon == std::string_view::npos) {
             return Refusal{Code::Bad_Request, "bad_header", "header line without ':': " + quoted(line)};
         }
         auto raw_name = line.substr(0, colon);
         auto name = trim(raw_name);
+        if (iequals(name, "connection")) {
+            auto value = line.substr(colon + 1);
+            close = close || has_token(value, "close");
+            keep_alive = keep_alive || has_token(value, "keep-alive");
+            continue;
+        }
         bool is_length = iequals(name, "content-length");
         bool is_encoding = iequals(name, "transfer-encoding");
         if (!is_length && !is_encoding) continue;
@@ -179,14 +258,82 @@ std::variant<std::uint64_t, Refusal> check_head(std::string_view head, std::size
                            std::to_string(body) + " bytes of body) is over the limit of " + std::to_string(max) +
                            " bytes"};
     }
-    return body;
+    return Head{body, close || (http10 && !keep_alive)};
+}
+
+// What the bytes at the start of `pending` are: a whole request (its size and
+// whether it ends the connection), a refusal, or not enough yet.
+struct Scan {
+    std::size_t size = 0;  // 0: need more bytes
+    bool close = false;
+    bool head_complete = false;
+    std::optional<Refusal> refusal;
+};
+
+Scan scan_request(std::string_view data, std::size_t max) {
+    Scan scan;
+    bool http10 = false;
+    if (auto refusal = check_request_line(data, http10)) {
+        scan.refusal = std::move(refusal);
+        return scan;
+    }
+    auto end = data.find("\r\n\r\n");
+    // Every line of the header block must end with CR LF: a bare LF is where
+    // two parsers could disagree on where a header (or the request) ends.
+    auto checked = std::min(end == std::string_view::npos ? data.size() : end + 4, max + 1);
+    for (auto lf = data.find('\n'); lf < checked; lf = data.find('\n', lf + 1)) {
+        if (lf == 0 || data[lf - 1] != '\r') {
+            scan.refusal = Refusal{Http::Code::Bad_Request, "bad_header", "header lines must end with CR LF"};
+            return scan;
+        }
+    }
+    if (end == std::string_view::npos || end + 4 > max) {
+        if (data.size() > max) {
+            scan.refusal = Refusal{Http::Code::Request_Entity_Too_Large, "request_too_large",
+                                   "the request headers are over the limit of " + std::to_string(max) + " bytes"};
+        }
+        return scan;
+    }
+    const std::size_t head_size = end + 4;
+    auto checked_head = check_head(data.substr(0, head_size), max, http10);
+    if (auto* refusal = std::get_if<Refusal>(&checked_head)) {
+        scan.refusal = std::move(*refusal);
+        return scan;
+    }
+    const auto& head = std::get<Head>(checked_head);
+    scan.head_complete = true;
+    scan.close = head.close;
+    if (data.size() - head_size >= head.body) scan.size = head_size + static_cast<std::size_t>(head.body);
+    return scan;
 }
 
 Tcp::Handler& as_tcp(Http::Handler& handler) { return handler; }
 
+// The router's handler, marking each request Pistache parsed whole as
+// dispatched: the guard then expects Drover's own answer (send_reply) for
+// it. A request Pistache refused itself never gets here.
+class Dispatch final : public Http::Handler {
+public:
+    HTTP_PROTOTYPE(Dispatch)
+
+    explicit Dispatch(std::shared_ptr<Rest::Router> router) : router_(std::move(router)) {}
+
+    void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+        if (auto state = http::connection_state(response.getPeer())) {
+            std::lock_guard lock(state->mutex);
+            state->dispatched = true;
+        }
+        router_->route(request, std::move(response));
+    }
+
+private:
+    std::shared_ptr<Rest::Router> router_;
+};
+
 class RequestGuard final : public Http::Handler {
 public:
-    explicit RequestGuard(std::shared_ptr<Http::Handler> inner) : inner_(std::move(inner)) {}
+    RequestGuard(std::shared_ptr<Http::Handler> inner, std::shared_ptr<http::ConnectionRegistry> registry)
+        : inner_(std::move(inner)), registry_(std::move(registry)) {}
 
     // Pistache clones the handler once per reactor thread: each clone gets a
     // clone of the router's handler of its own.
@@ -208,137 +355,163 @@ public:
     }
 
     void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
-        if (auto state = state_of(peer, false)) state->gone = true;
+        if (auto state = http::connection_state(peer)) {
+            state->gone = true;
+            std::lock_guard lock(state->mutex);
+            state->pending = std::string();
+        }
+        registry_->remove(peer.get());
         as_tcp(*inner_).onDisconnection(peer);
     }
 
 private:
     void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
         attach();
-        peer->putData(kStateKey, std::make_shared<PeerState>());
+        auto state = std::make_shared<ConnectionState>();
+        state->fd = peer->fd();
+        std::weak_ptr<Tcp::Peer> weak = peer;
+        std::weak_ptr<ConnectionState> weak_state = state;
+        // Runs once an answer is written, on whichever thread saw it written.
+        state->on_written = [this, weak, weak_state](bool close) {
+            auto p = weak.lock();
+            auto s = weak_state.lock();
+            if (p && s) written(p, s, close);
+        };
+        peer->putData(http::kConnectionStateKey, state);
         as_tcp(*inner_).onConnection(peer);  // puts Pistache's parser on the peer
+        if (!registry_->admit(peer, state)) {
+            std::lock_guard lock(state->mutex);
+            refuse(peer, state,
+                   {Http::Code::Service_Unavailable, "too_many_connections",
+                    "this server has too many open connections; try again"});
+        }
     }
 
     void onInput(const char* data, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
         attach();
-        auto state = state_of(peer, true);
-        using Phase = PeerState::Phase;
-        switch (state->phase) {
-        case Phase::refused:
+        auto state = http::connection_state(peer);
+        if (!state) return;
+        std::lock_guard lock(state->mutex);
+        state->last_activity_ms = now_ms();
+        if (state->closing) {
             drop(peer, *state, len);
             return;
-        case Phase::body:
-        case Phase::skip_body: {
-            auto take = static_cast<std::size_t>(std::min<std::uint64_t>(state->body_left, len));
-            state->body_left -= take;
-            bool forward = state->phase == Phase::body;
-            if (state->body_left == 0) state->phase = Phase::head;
-            if (forward) pass(data, take, peer, *state);
-            // Bytes past the body belong to a pipelined request: dropped, as
-            // Pistache drops them (it resets its buffer after each request).
-            return;
-        }
-        case Phase::head:
-            break;
-        }
-
-        auto& head = state->head;
-        std::size_t scanned = head.size();
-        head.append(data, len);
-        // Empty lines before a request line are to be ignored (RFC 9112 2.2).
-        std::size_t blank = 0;
-        while (head.size() >= blank + 2 && head[blank] == '\r' && head[blank + 1] == '\n') blank += 2;
-        if (blank > 0) {
-            head.erase(0, blank);
-            scanned = 0;
         }
         const std::size_t max = getMaxRequestSize();
-        auto end = head.find("\r\n\r\n", scanned >= 3 ? scanned - 3 : 0);
-        if (end == std::string::npos || end + 4 > max) {
-            if (head.size() > max) {
+        if (state->pending.size() + len > max + 2 * 65536) {
+            // More pipelined bytes than one whole request can hold behind the
+            // one in flight: answer that one, then close (clients retry what
+            // was not answered).
+            state->pending = std::string();
+            if (state->in_flight) {
+                state->close_after = true;
+                state->closing = true;
+                state->closing_since_ms = now_ms();
+            } else {
                 refuse(peer, state,
                        {Http::Code::Request_Entity_Too_Large, "request_too_large",
-                        "the request headers are over the limit of " + std::to_string(max) + " bytes"});
+                        "the request is over the limit of " + std::to_string(max) + " bytes"});
             }
             return;
         }
-        const std::size_t head_size = end + 4;
-        auto checked = check_head(std::string_view(head).substr(0, head_size), max);
-        if (auto* refusal = std::get_if<Refusal>(&checked)) {
-            refuse(peer, state, std::move(*refusal));
-            return;
-        }
-        const std::uint64_t body = std::get<std::uint64_t>(checked);
-        auto take = static_cast<std::size_t>(std::min<std::uint64_t>(body, head.size() - head_size));
-        head.resize(head_size + take);  // the rest would be a pipelined request: dropped, as above
-        std::string request = std::move(head);
-        head = std::string();
-        state->body_left = body - take;
-        state->phase = state->body_left > 0 ? Phase::body : Phase::head;
-        pass(request.data(), request.size(), peer, *state);
+        state->pending.append(data, len);
+        pump(peer, state);
     }
 
-    // Hands bytes to the router's handler (Http::Handler::onInput is private
-    // there, public in Tcp::Handler).
-    void pass(const char* data, std::size_t len, const std::shared_ptr<Tcp::Peer>& peer, PeerState& state) {
-        as_tcp(*inner_).onInput(data, len, peer);
-        // Still expecting body, but Pistache is back to waiting for a request
-        // line: it refused the request (and answered). Its body is no request.
-        if (state.phase == PeerState::Phase::body) {
+    // Hands the requests waiting in `pending` to Pistache one at a time: the
+    // next only once the answer to the previous one is written, so pipelined
+    // requests are answered in order (Pistache 0.0.5 dropped all but the
+    // first). Called with the state's mutex held.
+    void pump(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& state) {
+        if (state->pumping) return;  // an answer written during a hand-over: the loop below goes on
+        state->pumping = true;
+        const std::size_t max = getMaxRequestSize();
+        while (!state->in_flight && !state->closing && !state->gone) {
+            auto& pending = state->pending;
+            // Empty lines before a request line are to be ignored (RFC 9112 2.2).
+            std::size_t blank = 0;
+            while (pending.size() >= blank + 2 && pending[blank] == '\r' && pending[blank + 1] == '\n') blank += 2;
+            if (blank > 0) pending.erase(0, blank);
+            if (pending.empty()) {
+                state->partial_since_ms = 0;
+                break;
+            }
+            Scan scan = scan_request(pending, max);
+            if (scan.refusal) {
+                refuse(peer, state, std::move(*scan.refusal));
+                break;
+            }
+            if (scan.size == 0) {
+                if (state->partial_since_ms == 0) state->partial_since_ms = now_ms();
+                state->partial_head_complete = scan.head_complete;
+                break;
+            }
+            std::string request = pending.substr(0, scan.size);
+            pending.erase(0, scan.size);
+            state->partial_since_ms = pending.empty() ? 0 : now_ms();
+            state->partial_head_complete = false;
+            state->close_after = scan.close;
+            state->dispatched = false;
+            state->in_flight = true;
+            as_tcp(*inner_).onInput(request.data(), request.size(), peer);
             auto parser = Http::Handler::getParser(peer);
-            if (parser && parser->step()->id() == Http::Private::RequestLineStep::Id) {
-                state.phase = PeerState::Phase::skip_body;
+            bool parser_done = parser && parser->step()->id() == Http::Private::RequestLineStep::Id;
+            if (!state->dispatched || !parser_done) {
+                // Pistache refused the request itself (a plain-text error) or
+                // still waits for more of it: the connection's framing is no
+                // longer certain, so it ends once that answer is out.
+                spdlog::info("connection {}: request not dispatched by the parser; closing it", peer->fd());
+                state->in_flight = false;
+                state->pending = std::string();
+                state->closing = true;
+                state->closing_since_ms = now_ms() - 9000;  // the sweeper closes it in about a second
             }
         }
+        state->pumping = false;
     }
 
-    void refuse(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<PeerState>& state, Refusal refusal) {
+    // An answer was written (any thread). Closes the connection, or goes on
+    // with the next pipelined request.
+    void written(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& state, bool close) {
+        std::lock_guard lock(state->mutex);
+        state->in_flight = false;
+        state->last_activity_ms = now_ms();
+        if (close || state->closing) {
+            state->closing = true;
+            if (state->closing_since_ms == 0) state->closing_since_ms = now_ms();
+            state->pending = std::string();
+            // Our side is done: the client reads the answer, then end of file,
+            // and hangs up; the sweeper closes it if it does not.
+            if (!state->gone) ::shutdown(peer->fd(), SHUT_WR);
+            return;
+        }
+        pump(peer, state);
+    }
+
+    // Answers with Drover's JSON error and closes the connection once it is
+    // written. Called with the state's mutex held and nothing in flight.
+    void refuse(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& state,
+                Refusal refusal) {
         RequestContext ctx{next_request_id(), ""};
         Reply reply = error_reply(refusal.code, refusal.error_code, refusal.message, ctx);
-        std::string out = "HTTP/1.1 " + std::to_string(static_cast<int>(refusal.code)) + " " +
-                          Http::codeString(refusal.code) + "\r\n";
-        out += "Content-Type: application/json\r\n";
-        out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
-        out += "X-Request-Id: " + ctx.request_id + "\r\n";
-        for (const auto& [name, value] : reply.headers) out += name + ": " + value + "\r\n";
-        out += "Connection: close\r\n\r\n";
-        out += reply.body;
         spdlog::info("request {}: refused before parsing ({} {}): {}", ctx.request_id, static_cast<int>(refusal.code),
                      refusal.error_code, refusal.message);
-
-        state->phase = PeerState::Phase::refused;
-        state->head = std::string();
-        // Not idle: Pistache's header timeout, not its long keep-alive
-        // timeout, bounds how long a client that keeps the socket open stays.
-        peer->setIdle(false);
-        std::weak_ptr<Tcp::Peer> weak = peer;
-        auto size = out.size();
-        // Queued behind any answer still being written on this connection;
-        // once written, close our side (the client reads the answer, then EOF).
-        peer->send(RawBuffer(std::move(out), size))
-            .then(
-                [weak, state](ssize_t) {
-                    auto p = weak.lock();
-                    if (p && !state->gone) ::shutdown(p->fd(), SHUT_WR);
-                },
-                Async::IgnoreException);
+        state->pending = std::string();
+        state->partial_since_ms = 0;
+        state->closing = true;
+        state->closing_since_ms = now_ms();
+        state->in_flight = true;  // until written: the sweeper leaves it alone
+        http::write_response(peer, state,
+                             http::response_bytes(refusal.code, reply.body, reply.headers, ctx.request_id, true),
+                             true);
     }
 
-    static void drop(const std::shared_ptr<Tcp::Peer>& peer, PeerState& state, std::size_t len) {
+    static void drop(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& state, std::size_t len) {
         state.dropped += len;
-        if (state.dropped > kDrainLimit && !state.read_shut) {
+        if (state.dropped > kDrainLimit && !state.read_shut && !state.gone) {
             state.read_shut = true;
             ::shutdown(peer->fd(), SHUT_RD);  // the next read sees EOF and Pistache closes
         }
-    }
-
-    static std::shared_ptr<PeerState> state_of(const std::shared_ptr<Tcp::Peer>& peer, bool create) {
-        auto state = std::static_pointer_cast<PeerState>(peer->tryGetData(kStateKey));
-        if (!state && create) {
-            state = std::make_shared<PeerState>();
-            peer->putData(kStateKey, state);
-        }
-        return state;
     }
 
     // The router's handler gets this clone's transport (see PrivateMember) and
@@ -352,6 +525,7 @@ private:
     }
 
     std::shared_ptr<Http::Handler> inner_;
+    std::shared_ptr<http::ConnectionRegistry> registry_;
     bool attached_ = false;
 };
 
@@ -366,7 +540,8 @@ std::string join_methods(std::vector<Http::Method> methods) {
 
 }  // namespace
 
-std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original) {
+std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original,
+                                               std::shared_ptr<http::ConnectionRegistry> registry) {
     auto router = std::make_shared<Rest::Router>(original);
     auto& routes = (*router).*member_of(RouterRoutes{});
     // Router::route() looks its table up with operator[], which inserts a
@@ -403,7 +578,7 @@ std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original) {
         send_reply(response, reply, ctx);
         return Rest::Route::Result::Ok;
     });
-    return std::make_shared<RequestGuard>(Rest::Router::handler(router));
+    return std::make_shared<RequestGuard>(std::make_shared<Dispatch>(router), std::move(registry));
 }
 
 }  // namespace drover::api

@@ -1,6 +1,9 @@
 #include "api/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 
 #include "api/request_guard.hpp"
 #include "api/router.hpp"
@@ -17,6 +20,25 @@ Server::Server(const Config& config, KindRegistry kinds)
       health_(db_),
       jobs_(db_, kinds_) {
     add_routes(router_, Handlers{health_, jobs_});
+    // The connection cap stays below the open-file limit (main raised it as
+    // far as allowed), leaving room for database connections, logs and the
+    // listening socket: past the limit, accept() fails and Pistache's reactor
+    // spins on it (0.96 of a core, every new client locked out).
+    auto cap = static_cast<std::size_t>(config.integer("max_connections"));
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+        auto reserve = static_cast<rlim_t>(64 + config.integer("api_db_connections"));
+        auto room = files.rlim_cur > reserve + 16 ? files.rlim_cur - reserve : 16;
+        if (room < cap) {
+            spdlog::warn("DROVER_MAX_CONNECTIONS={} is over what the open-file limit ({}) allows; using {}", cap,
+                         files.rlim_cur, room);
+            cap = static_cast<std::size_t>(room);
+        }
+    }
+    http::ConnectionLimits limits;
+    limits.max_connections = cap;
+    limits.keepalive_timeout = std::chrono::seconds(config.integer("keepalive_timeout_s"));
+    connections_ = std::make_shared<http::ConnectionRegistry>(limits);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);
     auto options = Http::Endpoint::options()
@@ -25,11 +47,12 @@ Server::Server(const Config& config, KindRegistry kinds)
                        .maxRequestSize(static_cast<std::size_t>(config.integer("max_request_bytes")))
                        // Slow clients lose their connection instead of holding it.
                        .headerTimeout(std::chrono::seconds(10))
-                       .bodyTimeout(std::chrono::seconds(30));
+                       .bodyTimeout(std::chrono::seconds(30))
+                       .keepaliveTimeout(limits.keepalive_timeout);
     endpoint_->init(options);
     // The router's handler behind a guard that checks each request's headers
     // before Pistache parses them (see request_guard.hpp).
-    endpoint_->setHandler(guarded_handler(router_));
+    endpoint_->setHandler(guarded_handler(router_, connections_));
 }
 
 Server::~Server() { shutdown(); }
@@ -41,6 +64,7 @@ void Server::shutdown() {
     stopped_ = true;
     endpoint_->shutdown();
     db_.stop();
+    connections_->stop();
 }
 
 std::uint16_t Server::port() const { return static_cast<std::uint16_t>(endpoint_->getPort()); }

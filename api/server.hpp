@@ -9,6 +9,7 @@
 #include "api/db_executor.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
+#include "api/http/connection_registry.hpp"
 #include "core/config.hpp"
 #include "core/kinds.hpp"
 
@@ -29,6 +30,7 @@ private:
     HealthHandler health_;
     JobsHandler jobs_;
     Pistache::Rest::Router router_;
+    std::shared_ptr<http::ConnectionRegistry> connections_;
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
     bool stopped_ = false;
 };

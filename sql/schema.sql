@@ -1,7 +1,7 @@
 \restrict dbmate
 
--- Dumped from database version 15.20 (Debian 15.20-0+deb12u1)
--- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)
+-- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
+-- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
 
 SET statement_timeout = 0;
 SET lock_timeout = 0;
@@ -178,6 +178,22 @@ $$;
 
 
 --
+-- Name: idempotency_keys; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.idempotency_keys (
+    app text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    job_id bigint,
+    status_code smallint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT idempotency_keys_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255)))
+);
+
+
+--
 -- Name: job_logs; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -266,6 +282,14 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (app, key);
+
+
+--
 -- Name: job_logs job_logs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -311,6 +335,20 @@ ALTER TABLE ONLY drover.workers
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: idempotency_keys_expires_at; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX idempotency_keys_expires_at ON drover.idempotency_keys USING btree (expires_at);
+
+
+--
+-- Name: idempotency_keys_job_id; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX idempotency_keys_job_id ON drover.idempotency_keys USING btree (job_id);
 
 
 --
@@ -370,6 +408,14 @@ CREATE TRIGGER jobs_notify_inserted AFTER INSERT ON drover.jobs REFERENCING NEW 
 
 
 --
+-- Name: idempotency_keys idempotency_keys_job_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_job_id_fkey FOREIGN KEY (job_id) REFERENCES drover.jobs(id) ON DELETE CASCADE;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
@@ -386,4 +432,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000003'),
     ('20261123000004'),
     ('20261123000005'),
-    ('20261123000006');
+    ('20261123000006'),
+    ('20261201000001');

@@ -4,6 +4,7 @@
 
 #include "api/http_error.hpp"
 #include "api/job_request.hpp"
+#include "api/job_submission.hpp"
 #include "core/error.hpp"
 #include "core/store/job_store.hpp"
 
@@ -44,22 +45,13 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
                          Pistache::Http::ResponseWriter& response) {
     // Parsing and validation are CPU-only: they stay on the reactor thread.
     NewJob job = parse_new_job(request.body(), kinds_, ctx.app);
-    db_.run(std::move(response), std::move(ctx), [job = std::move(job)](db::Connection& conn) {
-        JobStore::Inserted inserted;
-        try {
-            inserted = JobStore(conn).insert(job);
-        } catch (const DbError& e) {
-            // 22007/22008/22009: a run_at of the right shape that is no real instant (30 February, +99:00).
-            if (e.sqlstate() == "22007" || e.sqlstate() == "22008" || e.sqlstate() == "22009") {
-                throw InputError(InputError::Kind::invalid, "invalid_value",
-                                 "\"run_at\" is not a valid time: " + *job.run_at, "run_at");
-            }
-            throw;
-        }
-        Reply reply{inserted.created ? Code::Accepted : Code::Ok, job_to_json(inserted.job), {}};
-        reply.headers.emplace_back("Location", "/v1/jobs/" + std::to_string(inserted.job.id));
-        return reply;
-    });
+    std::optional<std::string> header;
+    if (auto raw = request.headers().tryGetRaw("Idempotency-Key")) header = raw->value();
+    auto key = idempotency_key(header);
+    db_.run(std::move(response), ctx,
+            [job = std::move(job), key = std::move(key), body = request.body(), ctx](db::Connection& conn) {
+                return submit_job(conn, job, key, body, ctx);
+            });
 }
 
 void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request,

@@ -1,0 +1,109 @@
+#include "api/http/connection_registry.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+namespace drover::api::http {
+
+ConnectionRegistry::ConnectionRegistry(ConnectionLimits limits) : limits_(limits) {
+    sweeper_ = std::thread([this] { sweep_loop(); });
+}
+
+ConnectionRegistry::~ConnectionRegistry() { stop(); }
+
+void ConnectionRegistry::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (sweeper_.joinable()) sweeper_.join();
+}
+
+bool ConnectionRegistry::kill(Entry& entry) {
+    auto& state = *entry.state;
+    if (state.gone || state.killed.exchange(true)) return false;
+    int fd = state.fd;
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    return true;
+}
+
+bool ConnectionRegistry::admit(const std::shared_ptr<Pistache::Tcp::Peer>& peer,
+                               const std::shared_ptr<ConnectionState>& state) {
+    std::lock_guard lock(mutex_);
+    bool admitted = true;
+    if (entries_.size() - killed_ >= limits_.max_connections) {
+        // Close the connection idle for the longest time; busy ones are left alone.
+        Entry* idlest = nullptr;
+        for (auto& [key, entry] : entries_) {
+            auto& s = *entry.state;
+            if (s.killed || s.gone || s.in_flight || s.closing || s.partial_since_ms != 0) continue;
+            if (!idlest || s.last_activity_ms < idlest->state->last_activity_ms) idlest = &entry;
+        }
+        if (idlest) {
+            if (kill(*idlest)) ++killed_;
+        } else {
+            admitted = false;
+        }
+    }
+    entries_[peer.get()] = Entry{peer, state};
+    return admitted;
+}
+
+void ConnectionRegistry::remove(const Pistache::Tcp::Peer* peer) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(peer);
+    if (it == entries_.end()) return;
+    it->second.state->gone = true;
+    if (it->second.state->killed && killed_ > 0) --killed_;
+    entries_.erase(it);
+}
+
+std::size_t ConnectionRegistry::size() {
+    std::lock_guard lock(mutex_);
+    return entries_.size();
+}
+
+void ConnectionRegistry::sweep_loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        wake_.wait_for(lock, std::chrono::milliseconds(250));
+        if (stopping_) break;
+        sweep_once();
+    }
+}
+
+// Called with mutex_ held.
+void ConnectionRegistry::sweep_once() {
+    const auto now = now_ms();
+    std::size_t idle = 0, stalled = 0, lingering = 0;
+    for (auto& [key, entry] : entries_) {
+        auto& s = *entry.state;
+        if (s.killed || s.gone || s.in_flight) continue;
+        if (s.closing) {
+            if (now - s.closing_since_ms > limits_.linger.count()) {
+                if (kill(entry)) ++killed_;
+                ++lingering;
+            }
+            continue;
+        }
+        auto partial = s.partial_since_ms.load();
+        if (partial != 0) {
+            auto limit = s.partial_head_complete ? limits_.body_timeout : limits_.header_timeout;
+            if (now - partial > limit.count()) {
+                if (kill(entry)) ++killed_;
+                ++stalled;
+            }
+            continue;
+        }
+        if (now - s.last_activity_ms > limits_.keepalive_timeout.count()) {
+            if (kill(entry)) ++killed_;
+            ++idle;
+        }
+    }
+    if (idle + stalled + lingering > 0) {
+        spdlog::debug("closed {} idle, {} stalled and {} lingering connections", idle, stalled, lingering);
+    }
+}
+
+}  // namespace drover::api::http
