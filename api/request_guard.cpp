@@ -144,20 +144,20 @@ Refusal bad_line(std::string message) {
 std::optional<Refusal> check_request_line(std::string_view data, bool& is_http10) {
     auto lf = data.find('\n');
     std::string_view line = lf == std::string_view::npos ? data : data.substr(0, lf);
-    // The method: upper-case letters (and '-') up to the first space.
+    bool has_cr = !line.empty() && line.back() == '\r';
+    if (has_cr) line.remove_suffix(1);
+    // The method, up to the first space: while it is still arriving, it must
+    // be the start of a known method, so `GARBAGE` is refused at once.
     auto space = line.find(' ');
     auto method = line.substr(0, std::min(space, line.size()));
-    for (char c : method) {
-        if (!((c >= 'A' && c <= 'Z') || c == '-')) {
-            return bad_line("the request line must start with a method such as GET or POST, got " + quoted(line));
-        }
+    bool known_prefix = std::any_of(std::begin(kMethods), std::end(kMethods),
+                                    [&](std::string_view m) { return m.starts_with(method); });
+    bool method_chars = std::all_of(method.begin(), method.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == '-'; });
+    if (!method_chars || method.size() > 20 || (space == std::string_view::npos && !known_prefix)) {
+        return bad_line("the request line must start with a method such as GET or POST, got " + quoted(line));
     }
-    if (method.size() > 20) return bad_line("the request line must start with a method, got " + quoted(line));
     if (lf == std::string_view::npos) return std::nullopt;
-    if (lf == 0 || data[lf - 1] != '\r') {
-        return bad_line("the request line must end with CR LF, got a bare LF after " + quoted(line));
-    }
-    line.remove_suffix(1);  // the CR
+    if (!has_cr) return bad_line("the request line must end with CR LF, got a bare LF after " + quoted(line));
     if (space == std::string_view::npos) {
         return bad_line("the request line must be 'METHOD /path HTTP/1.1', got " + quoted(line));
     }
