@@ -6,6 +6,7 @@
 // A bounded queue turns overload into 503s instead of unbounded memory.
 #include <pistache/http.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -36,6 +37,11 @@ public:
     // Finishes queued work, then joins the threads.
     void stop();
 
+    // How long work asks whether a commit whose answer was lost went through
+    // (db::in_checked_transaction); DROVER_COMMIT_CHECK_MS.
+    std::chrono::milliseconds commit_check_wait() const { return commit_check_wait_; }
+    void set_commit_check_wait(std::chrono::milliseconds wait) { commit_check_wait_ = wait; }
+
 private:
     struct Task {
         std::shared_ptr<Pistache::Http::ResponseWriter> response;
@@ -48,6 +54,7 @@ private:
     std::string url_;
     std::size_t queue_limit_;
     int statement_timeout_ms_;
+    std::chrono::milliseconds commit_check_wait_{15000};
     std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<Task> queue_;

@@ -49,7 +49,7 @@ std::optional<std::string> idempotency_key(const std::optional<std::string>& hea
 }
 
 Reply submit_job(db::Connection& conn, const NewJob& job, const std::optional<std::string>& key,
-                 std::string_view body, const RequestContext& ctx) {
+                 std::string_view body, const RequestContext& ctx, std::chrono::milliseconds commit_check_wait) {
     std::optional<std::int64_t> job_id;  // known once inserted, even if COMMIT's answer is lost
     try {
         return db::in_checked_transaction(
@@ -96,7 +96,7 @@ Reply submit_job(db::Connection& conn, const NewJob& job, const std::optional<st
                 }
                 return job_reply(code, inserted.job);
             },
-            kCommitCheckWait);
+            commit_check_wait);
     } catch (const db::CommitUnknown& e) {
         spdlog::warn("request {}: {}", ctx.request_id, e.what());
         auto reply = error_reply(Code::Service_Unavailable, "commit_unknown",

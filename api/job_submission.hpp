@@ -4,7 +4,8 @@
 //    during COMMIT, a new connection asks Postgres whether it committed
 //    (db::in_checked_transaction). Committed: the client gets its 202 and the
 //    job. Aborted: 503 database_unavailable (nothing was stored; retry).
-//    Still unknown after kCommitCheckWait: 503 commit_unknown with the job's
+//    Still unknown after `commit_check_wait` (DROVER_COMMIT_CHECK_MS, 15 s):
+//    503 commit_unknown with the job's
 //    Location, so the client can look before it retries.
 //  - An Idempotency-Key header (1-255 printable ASCII characters, per app,
 //    kept kIdempotencyTtlS seconds) makes retries safe whatever happened:
@@ -23,12 +24,11 @@
 namespace drover::api {
 
 constexpr int kIdempotencyTtlS = 24 * 3600;
-constexpr std::chrono::milliseconds kCommitCheckWait{15000};
 
 // The Idempotency-Key header's value, checked (InputError when malformed).
 std::optional<std::string> idempotency_key(const std::optional<std::string>& header);
 
 Reply submit_job(db::Connection& conn, const NewJob& job, const std::optional<std::string>& idempotency_key,
-                 std::string_view body, const RequestContext& ctx);
+                 std::string_view body, const RequestContext& ctx, std::chrono::milliseconds commit_check_wait);
 
 }  // namespace drover::api

@@ -19,6 +19,7 @@ Server::Server(const Config& config, KindRegistry kinds)
           static_cast<int>(config.integer("statement_timeout_ms"))),
       health_(db_),
       jobs_(db_, kinds_) {
+    db_.set_commit_check_wait(std::chrono::milliseconds(config.integer("commit_check_ms")));
     add_routes(router_, Handlers{health_, jobs_});
     // The connection cap stays below the open-file limit (main raised it as
     // far as allowed), leaving room for database connections, logs and the

@@ -79,6 +79,10 @@ const std::vector<Setting>& all_settings() {
          "open client connections per API process (also capped by the open-file limit); past it the idlest is "
          "closed, or the new one gets 503",
          api, true, 16, 1000000},
+        {"commit_check_ms", "DROVER_COMMIT_CHECK_MS", "15000",
+         "when the connection drops during a job's COMMIT, how long the API keeps asking the database whether it "
+         "committed before answering 503 commit_unknown",
+         api, true, 0, 600000},
         {"statement_timeout_ms", "DROVER_STATEMENT_TIMEOUT_MS", "10000",
          "longest a single API query may run before it is cancelled", api, true, 1, 86400000},
         {"state_dir", "DROVER_STATE_DIR", "",

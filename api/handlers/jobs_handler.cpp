@@ -49,9 +49,8 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
     if (auto raw = request.headers().tryGetRaw("Idempotency-Key")) header = raw->value();
     auto key = idempotency_key(header);
     db_.run(std::move(response), ctx,
-            [job = std::move(job), key = std::move(key), body = request.body(), ctx](db::Connection& conn) {
-                return submit_job(conn, job, key, body, ctx);
-            });
+            [job = std::move(job), key = std::move(key), body = request.body(), ctx,
+             wait = db_.commit_check_wait()](db::Connection& conn) { return submit_job(conn, job, key, body, ctx, wait); });
 }
 
 void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request,

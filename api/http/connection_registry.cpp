@@ -22,9 +22,12 @@ void ConnectionRegistry::stop() {
 
 bool ConnectionRegistry::kill(Entry& entry) {
     auto& state = *entry.state;
-    if (state.gone || state.killed.exchange(true)) return false;
+    // A peer Pistache has let go of may have had its fd closed (and reused)
+    // without a disconnection call: leave such an fd alone.
+    auto peer = entry.peer.lock();
+    if (!peer || state.gone || state.killed.exchange(true)) return false;
     int fd = state.fd;
-    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    if (fd >= 0 && fd == peer->fd()) ::shutdown(fd, SHUT_RDWR);
     return true;
 }
 
@@ -77,6 +80,14 @@ void ConnectionRegistry::sweep_loop() {
 void ConnectionRegistry::sweep_once() {
     const auto now = now_ms();
     std::size_t idle = 0, stalled = 0, lingering = 0;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        if (it->second.peer.expired()) {
+            if (it->second.state->killed && killed_ > 0) --killed_;
+            it = entries_.erase(it);
+        } else {
+            ++it;
+        }
+    }
     for (auto& [key, entry] : entries_) {
         auto& s = *entry.state;
         if (s.killed || s.gone || s.in_flight) continue;

@@ -113,4 +113,39 @@ BOOST_AUTO_TEST_CASE(a_job_whose_commit_was_aborted_is_answered_503_and_a_retry_
     BOOST_TEST(count(conn) == 1);
 }
 
+// The database stays away longer than DROVER_COMMIT_CHECK_MS: the API does
+// not guess. It says it cannot tell, and where to look.
+BOOST_AUTO_TEST_CASE(a_commit_the_database_cannot_vouch_for_yet_is_answered_commit_unknown) {
+    test::PrivatePostgres pg;
+    {
+        db::Connection admin(pg.url());
+        admin.exec("ALTER DATABASE drover SET synchronous_commit = on");
+        admin.exec("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+        admin.exec("SELECT pg_reload_conf()");
+    }
+    test::DroverStack stack;
+    stack.start_api({{"DROVER_DATABASE_URL", pg.url()}, {"DROVER_COMMIT_CHECK_MS", "1000"}});
+    auto answer = std::async(std::launch::async, [&] { return post_with_key(stack.port(), "k3", R"({"kind": "noop"})"); });
+    {
+        db::Connection watch(pg.url());
+        BOOST_REQUIRE_MESSAGE(api_backend_waiting(watch, "SyncRep"), "the insert never reached COMMIT");
+    }
+    pg.stop();
+    auto r = answer.get();
+    BOOST_TEST(r.status == 503, "body: " << r.body);
+    BOOST_TEST(e2e::error_member(r.body, "code") == "commit_unknown");
+    BOOST_TEST(!r.headers["retry-after"].empty());
+    BOOST_REQUIRE(!r.headers["location"].empty());
+    pg.start();
+    // It had committed: the Location says so, and a retry with the key finds it.
+    auto fetched = test::wait_until([&] { return test::http_request(stack.port(), "GET", r.headers["location"]).status == 200; },
+                                    std::chrono::seconds(20));
+    BOOST_TEST(fetched);
+    auto retry = post_with_key(stack.port(), "k3", R"({"kind": "noop"})");
+    BOOST_TEST(retry.status == 202);
+    BOOST_TEST("/v1/jobs/" + test::json_field(retry.body, "id") == r.headers["location"]);
+    db::Connection conn(pg.url());
+    BOOST_TEST(count(conn) == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
