@@ -451,6 +451,7 @@ private:
             state->partial_since_ms = pending.empty() ? 0 : now_ms();
             state->partial_head_complete = false;
             state->close_after = scan.close;
+            state->head_method = request.starts_with("HEAD ");
             state->dispatched = false;
             state->in_flight = true;
             as_tcp(*inner_).onInput(request.data(), request.size(), peer);

@@ -48,12 +48,17 @@ void send_reply(Http::ResponseWriter& response, const Reply& reply, const Reques
     if (!peer) return;  // the client is gone (or the writer was moved from)
     auto state = http::connection_state(peer);
     bool close = true;
+    bool head = false;
     if (state) {
         std::lock_guard lock(state->mutex);
         close = state->close_after;
+        head = state->head_method;
     }
-    http::write_response(peer, state, http::response_bytes(reply.code, reply.body, reply.headers, ctx.request_id, close),
-                         close);
+    auto bytes = http::response_bytes(reply.code, reply.body, reply.headers, ctx.request_id, close);
+    // A HEAD answer has the headers (Content-Length included) and no body: a
+    // body would be read as the start of the next answer on this connection.
+    if (head) bytes.resize(bytes.size() - reply.body.size());
+    http::write_response(peer, state, std::move(bytes), close);
 }
 
 }  // namespace drover::api
