@@ -187,7 +187,8 @@ std::optional<Refusal> check_request_line(std::string_view data, bool& is_http10
 
 struct Head {
     std::uint64_t body = 0;
-    bool close = false;  // the client asked to close after this request
+    bool close = false;            // the client asked to close after this request
+    bool expect_continue = false;  // Expect: 100-continue
 };
 
 // Checks a complete header block (request line, headers, empty line) of
@@ -198,7 +199,7 @@ std::variant<Head, Refusal> check_head(std::string_view head, std::size_t max, b
     using Code = Http::Code;
     std::optional<std::uint64_t> length;
     bool transfer_encoding = false;
-    bool close = false, keep_alive = false;
+    bool close = false, keep_alive = false, expect_continue = false;
     std::size_t pos = head.find("\r\n") + 2;  // past the request line, checked before
     while (pos < head.size()) {
         auto end = head.find("\r\n", pos);
@@ -214,6 +215,10 @@ std::variant<Head, Refusal> check_head(std::string_view head, std::size_t max, b
         }
         auto raw_name = line.substr(0, colon);
         auto name = trim(raw_name);
+        if (iequals(name, "expect")) {
+            expect_continue = expect_continue || iequals(trim(line.substr(colon + 1)), "100-continue");
+            continue;
+        }
         if (iequals(name, "connection")) {
             auto value = line.substr(colon + 1);
             close = close || has_token(value, "close");
@@ -258,7 +263,7 @@ std::variant<Head, Refusal> check_head(std::string_view head, std::size_t max, b
                            std::to_string(body) + " bytes of body) is over the limit of " + std::to_string(max) +
                            " bytes"};
     }
-    return Head{body, close || (http10 && !keep_alive)};
+    return Head{body, close || (http10 && !keep_alive), expect_continue && !http10};
 }
 
 // What the bytes at the start of `pending` are: a whole request (its size and
@@ -267,6 +272,7 @@ struct Scan {
     std::size_t size = 0;  // 0: need more bytes
     bool close = false;
     bool head_complete = false;
+    bool expect_continue = false;
     std::optional<Refusal> refusal;
 };
 
@@ -303,6 +309,7 @@ Scan scan_request(std::string_view data, std::size_t max) {
     const auto& head = std::get<Head>(checked_head);
     scan.head_complete = true;
     scan.close = head.close;
+    scan.expect_continue = head.expect_continue;
     if (data.size() - head_size >= head.body) scan.size = head_size + static_cast<std::size_t>(head.body);
     return scan;
 }
@@ -444,6 +451,13 @@ private:
             if (scan.size == 0) {
                 if (state->partial_since_ms == 0) state->partial_since_ms = now_ms();
                 state->partial_head_complete = scan.head_complete;
+                // The headers are fine: the client may send the body now
+                // (curl otherwise waits a second before a large body).
+                if (scan.expect_continue && !state->continue_sent) {
+                    state->continue_sent = true;
+                    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+                    peer->send(RawBuffer(kContinue, kContinue.size()));
+                }
                 break;
             }
             std::string request = pending.substr(0, scan.size);
@@ -451,6 +465,7 @@ private:
             state->partial_since_ms = pending.empty() ? 0 : now_ms();
             state->partial_head_complete = false;
             state->close_after = scan.close;
+            state->continue_sent = false;
             state->head_method = request.starts_with("HEAD ");
             state->dispatched = false;
             state->in_flight = true;

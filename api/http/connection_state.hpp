@@ -32,6 +32,7 @@ struct ConnectionState {
     bool dispatched = false;    // Pistache parsed the request and called the router
     bool close_after = false;   // the request in flight ends the connection
     bool head_method = false;   // the request in flight is a HEAD: its answer has no body
+    bool continue_sent = false; // "100 Continue" went out for the request being received
     std::size_t dropped = 0;    // bytes read and thrown away while closing
     bool read_shut = false;
     std::function<void(bool close)> on_written;  // set by the guard; any thread
