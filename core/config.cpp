@@ -63,7 +63,7 @@ const std::vector<Setting>& all_settings() {
          api | worker | cli, false, 0, 0, "trace|debug|info|warn|error|critical|off"},
         {"kinds_file", "DROVER_KINDS_FILE", "",
          "JSON file declaring command kinds (see docs/kinds.md); built-in kinds always exist",
-         api | worker},
+         api | worker | cli},
         {"host", "DROVER_HOST", "127.0.0.1", "address the API listens on", api},
         {"port", "DROVER_PORT", "8080", "port the API listens on", api, true, 1, 65535},
         {"api_threads", "DROVER_API_THREADS", "2", "HTTP reactor threads", api, true, 1, 64},
