@@ -97,6 +97,26 @@ BOOST_AUTO_TEST_CASE(past_the_connection_cap_the_idlest_connection_is_closed) {
     BOOST_TEST(idle.back()->request(e2e::request_bytes("GET", "/healthz")).status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(past_the_cap_with_no_idle_connection_a_new_one_gets_503) {
+    stack.start_api({{"DROVER_MAX_CONNECTIONS", "16"}});
+    // Sixteen clients in the middle of a request: none is idle, none may be closed.
+    std::vector<std::unique_ptr<e2e::RawConnection>> busy;
+    for (int i = 0; i < 16; ++i) {
+        busy.push_back(std::make_unique<e2e::RawConnection>(stack.port()));
+        BOOST_REQUIRE(busy.back()->send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+    }
+    std::this_thread::sleep_for(200ms);
+    e2e::RawConnection extra(stack.port());
+    auto r = extra.read_response(3s);
+    BOOST_TEST(r.status == 503);
+    BOOST_TEST(e2e::error_member(r.body, "code") == "too_many_connections");
+    BOOST_TEST(!r.headers["retry-after"].empty());
+    BOOST_TEST(extra.closed_by_peer(2s));
+    // The busy ones were left alone: they finish their requests.
+    auto finished = busy.front()->request("\r\n");
+    BOOST_TEST(finished.status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(keep_alive_is_kept_after_a_4xx_and_connection_close_really_closes) {
     stack.start_api({{"DROVER_KEEPALIVE_TIMEOUT_S", "2"}});
     e2e::RawConnection c(stack.port());
