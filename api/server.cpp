@@ -46,10 +46,16 @@ Server::Server(const Config& config, KindRegistry kinds)
                        .threads(static_cast<int>(config.integer("api_threads")))
                        .flags(Tcp::Options::ReuseAddr)
                        .maxRequestSize(static_cast<std::size_t>(config.integer("max_request_bytes")))
-                       // Slow clients lose their connection instead of holding it.
-                       .headerTimeout(std::chrono::seconds(10))
-                       .bodyTimeout(std::chrono::seconds(30))
-                       .keepaliveTimeout(limits.keepalive_timeout);
+                       // Slow and idle clients are timed out by the connection
+                       // registry (10 s for headers, 30 s for a body, then a JSON
+                       // 408; DROVER_KEEPALIVE_TIMEOUT_S when idle). Pistache's own
+                       // timers only see whole requests (the guard buffers them)
+                       // and, as Drover writes its answers itself, are never reset:
+                       // at 10 s they sent a plain 408 to every kept-alive
+                       // connection. They stay as a distant backstop.
+                       .headerTimeout(std::chrono::hours(24))
+                       .bodyTimeout(std::chrono::hours(24))
+                       .keepaliveTimeout(std::chrono::hours(24));
     endpoint_->init(options);
     // The router's handler behind a guard that checks each request's headers
     // before Pistache parses them (see request_guard.hpp).

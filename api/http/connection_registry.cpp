@@ -3,6 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include "api/http/reply_writer.hpp"
+#include "api/http_error.hpp"
+#include "api/request_id.hpp"
+
 namespace drover::api::http {
 
 ConnectionRegistry::ConnectionRegistry(ConnectionLimits limits) : limits_(limits) {
@@ -76,6 +80,35 @@ void ConnectionRegistry::sweep_loop() {
     }
 }
 
+// A request that stalled gets 408 (as JSON, like every Drover error), then
+// the connection is shut down once that is written. Called with mutex_ held,
+// which also holds off the disconnection (and so the fd's reuse) should the
+// write finish on this thread.
+bool ConnectionRegistry::time_out(Entry& entry, bool body) {
+    auto& state = *entry.state;
+    auto peer = entry.peer.lock();
+    if (!peer || state.gone || state.killed.exchange(true)) return false;
+    state.closing = true;
+    state.closing_since_ms = now_ms();
+    RequestContext ctx{next_request_id(), ""};
+    auto reply = error_reply(Pistache::Http::Code::Request_Timeout, "request_timeout",
+                             body ? "the request body did not arrive in time" : "the request headers did not arrive in time",
+                             ctx);
+    auto bytes = response_bytes(reply.code, reply.body, reply.headers, ctx.request_id, true);
+    auto size = bytes.size();
+    std::weak_ptr<ConnectionState> weak_state = entry.state;
+    std::weak_ptr<Pistache::Tcp::Peer> weak_peer = peer;
+    peer->send(Pistache::RawBuffer(std::move(bytes), size))
+        .then(
+            [weak_state, weak_peer](ssize_t) {
+                auto s = weak_state.lock();
+                auto p = weak_peer.lock();
+                if (s && p && !s->gone && s->fd == p->fd()) ::shutdown(p->fd(), SHUT_RDWR);
+            },
+            [](std::exception_ptr) {});
+    return true;
+}
+
 // Called with mutex_ held.
 void ConnectionRegistry::sweep_once() {
     const auto now = now_ms();
@@ -102,7 +135,7 @@ void ConnectionRegistry::sweep_once() {
         if (partial != 0) {
             auto limit = s.partial_head_complete ? limits_.body_timeout : limits_.header_timeout;
             if (now - partial > limit.count()) {
-                if (kill(entry)) ++killed_;
+                if (time_out(entry, s.partial_head_complete)) ++killed_;
                 ++stalled;
             }
             continue;

@@ -2,8 +2,9 @@
 // Every open client connection of the API process, and a sweeper thread that
 // closes the ones that overstay: an idle keep-alive connection after
 // keepalive_timeout, a request still incomplete after the header (10 s) or
-// body (30 s) timeout, a connection answered with `Connection: close` whose
-// client does not hang up after `linger`. Pistache 0.0.5 has no such limits
+// body (30 s) timeout (answered 408 request_timeout first), a connection
+// answered with `Connection: close` whose client does not hang up after
+// `linger`. Pistache 0.0.5 has no such limits
 // once a connection has been answered: 1,001 idle connections once held
 // every file descriptor of the process.
 //
@@ -60,6 +61,7 @@ private:
     void sweep_loop();
     void sweep_once();
     static bool kill(Entry& entry);  // false when already killed or gone
+    static bool time_out(Entry& entry, bool body);  // 408, then shut down
 
     ConnectionLimits limits_;
     std::mutex mutex_;

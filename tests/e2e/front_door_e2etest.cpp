@@ -145,6 +145,26 @@ BOOST_AUTO_TEST_CASE(keep_alive_is_kept_after_a_4xx_and_connection_close_really_
     BOOST_TEST(rows() == 1);
 }
 
+// Slow requests get a JSON 408 after 10 s (headers); a kept-alive
+// connection between requests is not a slow request and stays open until
+// DROVER_KEEPALIVE_TIMEOUT_S (Pistache's own timer once sent it a 408 at 10 s).
+BOOST_AUTO_TEST_CASE(a_stalled_request_gets_408_while_an_idle_kept_alive_connection_stays) {
+    stack.start_api({{"DROVER_KEEPALIVE_TIMEOUT_S", "60"}});
+    e2e::RawConnection idle(stack.port());
+    BOOST_REQUIRE_EQUAL(idle.request(e2e::request_bytes("GET", "/healthz")).status, 200);
+    e2e::RawConnection stalled(stack.port());
+    BOOST_REQUIRE(stalled.send("GET /healthz HTTP/1.1\r\nHo"));
+    auto started = std::chrono::steady_clock::now();
+    auto timed_out = stalled.read_response(20s);
+    BOOST_TEST(timed_out.status == 408);
+    BOOST_TEST(e2e::error_member(timed_out.body, "code") == "request_timeout");
+    BOOST_TEST(since(started).count() >= 8000);
+    BOOST_TEST(stalled.closed_by_peer(3s));
+    std::this_thread::sleep_for(1500ms);  // past 10 s for the idle one too
+    auto again = idle.request(e2e::request_bytes("GET", "/healthz"));
+    BOOST_TEST(again.status == 200, "the kept-alive connection was closed after " << since(started).count() << " ms");
+}
+
 // Three requests in one write used to get one answer; the others were neither
 // answered nor stored, and the connection hung.
 BOOST_AUTO_TEST_CASE(pipelined_requests_are_each_answered_in_order_and_stored) {
