@@ -10,35 +10,6 @@ namespace drover::api {
 
 using Pistache::Http::Code;
 
-namespace {
-
-// A response header with a name chosen at run time. Pistache 0.0.5 does not
-// send headers added with addRaw(), only typed ones.
-class NamedHeader : public Pistache::Http::Header::Header {
-public:
-    NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
-    const char* name() const override { return name_.c_str(); }
-    void write(std::ostream& stream) const override { stream << value_; }
-#ifdef SAFE_HEADER_CAST
-    uint64_t hash() const override { return 0; }
-#endif
-
-private:
-    std::string name_;
-    std::string value_;
-};
-
-}  // namespace
-
-void send_reply(Pistache::Http::ResponseWriter& response, const Reply& reply, const RequestContext& ctx) {
-    response.headers().add(std::make_shared<NamedHeader>("X-Request-Id", ctx.request_id));
-    for (const auto& [name, value] : reply.headers) {
-        response.headers().add(std::make_shared<NamedHeader>(name, value));
-    }
-    response.send(reply.code, reply.body, MIME(Application, Json));
-    Metrics::global().record(ctx, static_cast<int>(reply.code));
-}
-
 DbExecutor::DbExecutor(std::string database_url, int connections, std::size_t queue_limit, int statement_timeout_ms)
     : url_(std::move(database_url)), queue_limit_(queue_limit), statement_timeout_ms_(statement_timeout_ms) {
     for (int i = 0; i < connections; ++i) threads_.emplace_back([this] { loop(); });

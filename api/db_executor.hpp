@@ -6,6 +6,7 @@
 // A bounded queue turns overload into 503s instead of unbounded memory.
 #include <pistache/http.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/http/reply_writer.hpp"  // send_reply
 #include "api/reply.hpp"
 #include "core/db/connection.hpp"
 
@@ -43,6 +45,10 @@ public:
         std::size_t queue_limit = 0;
     };
     Use use();
+    // How long work asks whether a commit whose answer was lost went through
+    // (db::in_checked_transaction); DROVER_COMMIT_CHECK_MS.
+    std::chrono::milliseconds commit_check_wait() const { return commit_check_wait_; }
+    void set_commit_check_wait(std::chrono::milliseconds wait) { commit_check_wait_ = wait; }
 
 private:
     struct Task {
@@ -56,6 +62,7 @@ private:
     std::string url_;
     std::size_t queue_limit_;
     int statement_timeout_ms_;
+    std::chrono::milliseconds commit_check_wait_{15000};
     std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<Task> queue_;
@@ -63,8 +70,5 @@ private:
     std::size_t busy_ = 0;
     std::vector<std::thread> threads_;
 };
-
-// Sends a Reply with a JSON content type and the request id header.
-void send_reply(Pistache::Http::ResponseWriter& response, const Reply& reply, const RequestContext& ctx);
 
 }  // namespace drover::api

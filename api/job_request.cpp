@@ -48,10 +48,11 @@ bool is_name(const std::string& s, std::size_t max) {
 NewJob parse_new_job(std::string_view body, const KindRegistry& kinds, const std::string& app) {
     rapidjson::Document doc = json::parse(body);
     if (!doc.IsObject()) throw invalid("wrong_type", "the body must be a JSON object", "");
-    return parse_new_job(doc, kinds, app);
+    return parse_new_job(doc, kinds, app, json::member_text(body, "args"));
 }
 
-NewJob parse_new_job(const rapidjson::Value& doc, const KindRegistry& kinds, const std::string& app) {
+NewJob parse_new_job(const rapidjson::Value& doc, const KindRegistry& kinds, const std::string& app,
+                     const std::optional<std::string>& args_text) {
     if (!doc.IsObject()) throw invalid("wrong_type", "a job must be a JSON object", "");
 
     static constexpr std::array known = {"kind", "args", "queue", "priority", "run_at", "max_attempts",
@@ -83,7 +84,10 @@ NewJob parse_new_job(const rapidjson::Value& doc, const KindRegistry& kinds, con
         const auto& args = doc["args"];
         if (!args.IsObject()) throw wrong_type("args", "an object");
         kinds.validate_args(*kind, args);
-        job.args_json = json::to_string(args);
+        // From the text as sent, not from the DOM: numbers keep every digit
+        // (jsonb holds them exactly), and a duplicate key anywhere inside is
+        // refused instead of RapidJSON silently keeping the first.
+        job.args_json = args_text ? *args_text : json::to_string(args);
     } else {
         kinds.validate_args(*kind, rapidjson::Value(rapidjson::kObjectType));
     }

@@ -1,6 +1,7 @@
 // drover-api: the REST server. It validates, inserts pending rows and reads
 // them back; it never runs jobs. See --help for settings.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -21,6 +22,19 @@ int main(int argc, char** argv) {
         }
         init_logging("api", config.str("log_level"));
         auto kinds = KindRegistry::load(config.str("kinds_file"));
+
+        // Every client connection is a file descriptor: take the hard limit
+        // (often 1,024 soft against 524,288 hard), where allowed.
+        rlimit files{};
+        if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+            auto soft = files.rlim_cur;
+            files.rlim_cur = files.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &files) == 0) {
+                spdlog::info("open-file limit raised from {} to {}", soft, files.rlim_cur);
+            } else {
+                spdlog::warn("open-file limit stays at {}: cannot raise it to {}", soft, files.rlim_max);
+            }
+        }
 
         StopSignals stop_signals;  // before any thread starts
 

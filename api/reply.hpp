@@ -15,6 +15,7 @@ struct Reply {
     Pistache::Http::Code code = Pistache::Http::Code::Ok;
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    std::string content_type = "application/json";  // the docs page and /metrics are not JSON
 };
 
 // Per-request facts every handler gets. The authenticator (api/auth/) fills

@@ -18,7 +18,9 @@
 #include <variant>
 #include <vector>
 
-#include "api/db_executor.hpp"  // send_reply
+#include "api/http/connection_registry.hpp"
+#include "api/http/reply_writer.hpp"
+#include "api/http/request_scan.hpp"
 #include "api/http_error.hpp"
 #include "api/request_id.hpp"
 
@@ -62,131 +64,45 @@ template struct PrivateMember<RouterRoutes, &Rest::Router::routes>;
 // ---------------------------------------------------------------------------
 
 
-// After a refusal the guard reads and drops what the client still sends, so
-// that the client can read the answer before the connection closes; past this
-// many bytes it stops reading (the close may then reset the connection).
-constexpr std::size_t kDrainLimit = 1 << 20;
+// After a refusal or a `Connection: close` answer the guard reads and drops
+// what the client still sends, so that a client that writes a whole body
+// before reading gets its answer instead of a reset; past this many bytes it
+// stops reading (the close may then reset the connection).
+constexpr std::size_t kDrainLimit = 64u << 20;
 
-constexpr const char* kStateKey = "drover.request_guard";
-
-struct PeerState {
-    enum class Phase {
-        head,       // collecting the header block of the next request
-        body,       // forwarding body_left more bytes of the current request
-        skip_body,  // Pistache gave up on the request: dropping its body
-        refused,    // answered and closing: dropping everything
-    };
-    Phase phase = Phase::head;
-    std::string head;
-    std::uint64_t body_left = 0;
-    std::size_t dropped = 0;
-    bool read_shut = false;
-    bool gone = false;  // disconnected: the fd may already belong to someone else
-};
-
-struct Refusal {
-    Http::Code code;
-    const char* error_code;
-    std::string message;
-};
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-// A non-empty run of decimal digits that fits in 64 bits.
-std::optional<std::uint64_t> parse_length(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    std::uint64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        auto digit = static_cast<std::uint64_t>(c - '0');
-        if (n > (UINT64_MAX - digit) / 10) return std::nullopt;
-        n = n * 10 + digit;
-    }
-    return n;
-}
-
-std::string quoted(std::string_view s) {
-    constexpr std::size_t kMax = 40;
-    std::string out = "'" + std::string(s.substr(0, kMax)) + (s.size() > kMax ? "...'" : "'");
-    return out;
-}
-
-// Checks a complete header block (request line, headers, empty line) of
-// `head_size` <= max bytes. Returns the body length, or why it is refused.
-// Header lines are split the way Pistache splits them (name = everything
-// before the first ':'), so that both agree on where the body ends.
-std::variant<std::uint64_t, Refusal> check_head(std::string_view head, std::size_t max) {
-    using Code = Http::Code;
-    std::optional<std::uint64_t> length;
-    bool transfer_encoding = false;
-    std::size_t pos = head.find("\r\n") + 2;  // past the request line; Pistache checks that
-    while (pos < head.size()) {
-        auto end = head.find("\r\n", pos);
-        if (end == pos) break;  // the empty line
-        auto line = head.substr(pos, end - pos);
-        pos = end + 2;
-        auto colon = line.find(':');
-        if (colon == std::string_view::npos) {
-            return Refusal{Code::Bad_Request, "bad_header", "header line without ':': " + quoted(line)};
-        }
-        auto raw_name = line.substr(0, colon);
-        auto name = trim(raw_name);
-        bool is_length = iequals(name, "content-length");
-        bool is_encoding = iequals(name, "transfer-encoding");
-        if (!is_length && !is_encoding) continue;
-        if (name.size() != raw_name.size()) {
-            return Refusal{Code::Bad_Request, "bad_header",
-                           "whitespace around the header name " + quoted(name) + " is not allowed"};
-        }
-        if (is_encoding) {
-            transfer_encoding = true;
-            continue;
-        }
-        auto value = trim(line.substr(colon + 1));
-        auto n = parse_length(value);
-        if (!n) {
-            return Refusal{Code::Bad_Request, "bad_content_length",
-                           "Content-Length must be a number of bytes (decimal digits, at most 64 bits), got " +
-                               quoted(value)};
-        }
-        if (length && *length != *n) {
-            return Refusal{Code::Bad_Request, "bad_content_length", "several Content-Length headers disagree"};
-        }
-        length = n;
-    }
-    if (transfer_encoding && length) {
-        return Refusal{Code::Bad_Request, "bad_content_length",
-                       "Content-Length and Transfer-Encoding must not be sent together"};
-    }
-    if (transfer_encoding) {
-        return Refusal{Code::Length_Required, "length_required",
-                       "Transfer-Encoding is not supported; send the body with a Content-Length"};
-    }
-    std::uint64_t body = length.value_or(0);
-    if (body > max - head.size()) {
-        return Refusal{Code::Request_Entity_Too_Large, "request_too_large",
-                       "the request (" + std::to_string(head.size()) + " bytes of headers and " +
-                           std::to_string(body) + " bytes of body) is over the limit of " + std::to_string(max) +
-                           " bytes"};
-    }
-    return body;
-}
+using http::ConnectionState;
+using http::now_ms;
+using http::Refusal;
+using http::scan_request;
+using http::Scan;
 
 Tcp::Handler& as_tcp(Http::Handler& handler) { return handler; }
 
+// The router's handler, marking each request Pistache parsed whole as
+// dispatched: the guard then expects Drover's own answer (send_reply) for
+// it. A request Pistache refused itself never gets here.
+class Dispatch final : public Http::Handler {
+public:
+    HTTP_PROTOTYPE(Dispatch)
+
+    explicit Dispatch(std::shared_ptr<Rest::Router> router) : router_(std::move(router)) {}
+
+    void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+        if (auto state = http::connection_state(response.getPeer())) {
+            std::lock_guard lock(state->mutex);
+            state->dispatched = true;
+        }
+        router_->route(request, std::move(response));
+    }
+
+private:
+    std::shared_ptr<Rest::Router> router_;
+};
+
 class RequestGuard final : public Http::Handler {
 public:
-    explicit RequestGuard(std::shared_ptr<Http::Handler> inner) : inner_(std::move(inner)) {}
+    RequestGuard(std::shared_ptr<Http::Handler> inner, std::shared_ptr<http::ConnectionRegistry> registry)
+        : inner_(std::move(inner)), registry_(std::move(registry)) {}
 
     // Pistache clones the handler once per reactor thread: each clone gets a
     // clone of the router's handler of its own.
@@ -208,137 +124,172 @@ public:
     }
 
     void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
-        if (auto state = state_of(peer, false)) state->gone = true;
+        if (auto state = http::connection_state(peer)) {
+            state->gone = true;
+            std::lock_guard lock(state->mutex);
+            state->pending = std::string();
+        }
+        registry_->remove(peer.get());
         as_tcp(*inner_).onDisconnection(peer);
     }
 
 private:
     void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
         attach();
-        peer->putData(kStateKey, std::make_shared<PeerState>());
+        auto state = std::make_shared<ConnectionState>();
+        state->fd = peer->fd();
+        std::weak_ptr<Tcp::Peer> weak = peer;
+        std::weak_ptr<ConnectionState> weak_state = state;
+        // Runs once an answer is written, on whichever thread saw it written.
+        state->on_written = [this, weak, weak_state](bool close) {
+            auto p = weak.lock();
+            auto s = weak_state.lock();
+            if (p && s) written(p, s, close);
+        };
+        peer->putData(http::kConnectionStateKey, state);
         as_tcp(*inner_).onConnection(peer);  // puts Pistache's parser on the peer
+        if (!registry_->admit(peer, state)) {
+            std::lock_guard lock(state->mutex);
+            refuse(peer, state,
+                   {Http::Code::Service_Unavailable, "too_many_connections",
+                    "this server has too many open connections; try again"});
+        }
     }
 
     void onInput(const char* data, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
         attach();
-        auto state = state_of(peer, true);
-        using Phase = PeerState::Phase;
-        switch (state->phase) {
-        case Phase::refused:
+        auto state = http::connection_state(peer);
+        if (!state) return;
+        std::lock_guard lock(state->mutex);
+        state->last_activity_ms = now_ms();
+        if (state->closing) {
             drop(peer, *state, len);
             return;
-        case Phase::body:
-        case Phase::skip_body: {
-            auto take = static_cast<std::size_t>(std::min<std::uint64_t>(state->body_left, len));
-            state->body_left -= take;
-            bool forward = state->phase == Phase::body;
-            if (state->body_left == 0) state->phase = Phase::head;
-            if (forward) pass(data, take, peer, *state);
-            // Bytes past the body belong to a pipelined request: dropped, as
-            // Pistache drops them (it resets its buffer after each request).
-            return;
-        }
-        case Phase::head:
-            break;
-        }
-
-        auto& head = state->head;
-        std::size_t scanned = head.size();
-        head.append(data, len);
-        // Empty lines before a request line are to be ignored (RFC 9112 2.2).
-        std::size_t blank = 0;
-        while (head.size() >= blank + 2 && head[blank] == '\r' && head[blank + 1] == '\n') blank += 2;
-        if (blank > 0) {
-            head.erase(0, blank);
-            scanned = 0;
         }
         const std::size_t max = getMaxRequestSize();
-        auto end = head.find("\r\n\r\n", scanned >= 3 ? scanned - 3 : 0);
-        if (end == std::string::npos || end + 4 > max) {
-            if (head.size() > max) {
+        if (state->pending.size() + len > max + 2 * 65536) {
+            // More pipelined bytes than one whole request can hold behind the
+            // one in flight: answer that one, then close (clients retry what
+            // was not answered).
+            state->pending = std::string();
+            if (state->in_flight) {
+                state->close_after = true;
+                state->closing = true;
+                state->closing_since_ms = now_ms();
+            } else {
                 refuse(peer, state,
                        {Http::Code::Request_Entity_Too_Large, "request_too_large",
-                        "the request headers are over the limit of " + std::to_string(max) + " bytes"});
+                        "the request is over the limit of " + std::to_string(max) + " bytes"});
             }
             return;
         }
-        const std::size_t head_size = end + 4;
-        auto checked = check_head(std::string_view(head).substr(0, head_size), max);
-        if (auto* refusal = std::get_if<Refusal>(&checked)) {
-            refuse(peer, state, std::move(*refusal));
-            return;
-        }
-        const std::uint64_t body = std::get<std::uint64_t>(checked);
-        auto take = static_cast<std::size_t>(std::min<std::uint64_t>(body, head.size() - head_size));
-        head.resize(head_size + take);  // the rest would be a pipelined request: dropped, as above
-        std::string request = std::move(head);
-        head = std::string();
-        state->body_left = body - take;
-        state->phase = state->body_left > 0 ? Phase::body : Phase::head;
-        pass(request.data(), request.size(), peer, *state);
+        state->pending.append(data, len);
+        pump(peer, state);
     }
 
-    // Hands bytes to the router's handler (Http::Handler::onInput is private
-    // there, public in Tcp::Handler).
-    void pass(const char* data, std::size_t len, const std::shared_ptr<Tcp::Peer>& peer, PeerState& state) {
-        as_tcp(*inner_).onInput(data, len, peer);
-        // Still expecting body, but Pistache is back to waiting for a request
-        // line: it refused the request (and answered). Its body is no request.
-        if (state.phase == PeerState::Phase::body) {
+    // Hands the requests waiting in `pending` to Pistache one at a time: the
+    // next only once the answer to the previous one is written, so pipelined
+    // requests are answered in order (Pistache 0.0.5 dropped all but the
+    // first). Called with the state's mutex held.
+    void pump(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& state) {
+        if (state->pumping) return;  // an answer written during a hand-over: the loop below goes on
+        state->pumping = true;
+        const std::size_t max = getMaxRequestSize();
+        while (!state->in_flight && !state->closing && !state->gone) {
+            auto& pending = state->pending;
+            // Empty lines before a request line are to be ignored (RFC 9112 2.2).
+            std::size_t blank = 0;
+            while (pending.size() >= blank + 2 && pending[blank] == '\r' && pending[blank + 1] == '\n') blank += 2;
+            if (blank > 0) pending.erase(0, blank);
+            if (pending.empty()) {
+                state->partial_since_ms = 0;
+                break;
+            }
+            Scan scan = scan_request(pending, max);
+            if (scan.refusal) {
+                refuse(peer, state, std::move(*scan.refusal));
+                break;
+            }
+            if (scan.size == 0) {
+                if (state->partial_since_ms == 0) state->partial_since_ms = now_ms();
+                state->partial_head_complete = scan.head_complete;
+                // The headers are fine: the client may send the body now
+                // (curl otherwise waits a second before a large body).
+                if (scan.expect_continue && !state->continue_sent) {
+                    state->continue_sent = true;
+                    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+                    peer->send(RawBuffer(kContinue, kContinue.size()));
+                }
+                break;
+            }
+            std::string request = pending.substr(0, scan.size);
+            pending.erase(0, scan.size);
+            state->partial_since_ms = pending.empty() ? 0 : now_ms();
+            state->partial_head_complete = false;
+            state->close_after = scan.close;
+            state->continue_sent = false;
+            state->head_method = request.starts_with("HEAD ");
+            state->dispatched = false;
+            state->in_flight = true;
+            as_tcp(*inner_).onInput(request.data(), request.size(), peer);
             auto parser = Http::Handler::getParser(peer);
-            if (parser && parser->step()->id() == Http::Private::RequestLineStep::Id) {
-                state.phase = PeerState::Phase::skip_body;
+            bool parser_done = parser && parser->step()->id() == Http::Private::RequestLineStep::Id;
+            if (!state->dispatched || !parser_done) {
+                // Pistache refused the request itself (a plain-text error) or
+                // still waits for more of it: the connection's framing is no
+                // longer certain, so it ends once that answer is out.
+                spdlog::info("connection {}: request not dispatched by the parser; closing it", peer->fd());
+                state->in_flight = false;
+                state->pending = std::string();
+                state->closing = true;
+                state->closing_since_ms = now_ms() - 9000;  // the sweeper closes it in about a second
             }
         }
+        state->pumping = false;
     }
 
-    void refuse(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<PeerState>& state, Refusal refusal) {
+    // An answer was written (any thread). Closes the connection, or goes on
+    // with the next pipelined request.
+    void written(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& state, bool close) {
+        std::lock_guard lock(state->mutex);
+        state->in_flight = false;
+        state->last_activity_ms = now_ms();
+        if (close || state->closing) {
+            state->closing = true;
+            if (state->closing_since_ms == 0) state->closing_since_ms = now_ms();
+            state->pending = std::string();
+            // Our side is done: the client reads the answer, then end of file,
+            // and hangs up; the sweeper closes it if it does not.
+            if (!state->gone) ::shutdown(peer->fd(), SHUT_WR);
+            return;
+        }
+        pump(peer, state);
+    }
+
+    // Answers with Drover's JSON error and closes the connection once it is
+    // written. Called with the state's mutex held and nothing in flight.
+    void refuse(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& state,
+                Refusal refusal) {
         RequestContext ctx{next_request_id(), ""};
         Reply reply = error_reply(refusal.code, refusal.error_code, refusal.message, ctx);
-        std::string out = "HTTP/1.1 " + std::to_string(static_cast<int>(refusal.code)) + " " +
-                          Http::codeString(refusal.code) + "\r\n";
-        out += "Content-Type: application/json\r\n";
-        out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
-        out += "X-Request-Id: " + ctx.request_id + "\r\n";
-        for (const auto& [name, value] : reply.headers) out += name + ": " + value + "\r\n";
-        out += "Connection: close\r\n\r\n";
-        out += reply.body;
         spdlog::info("request {}: refused before parsing ({} {}): {}", ctx.request_id, static_cast<int>(refusal.code),
                      refusal.error_code, refusal.message);
-
-        state->phase = PeerState::Phase::refused;
-        state->head = std::string();
-        // Not idle: Pistache's header timeout, not its long keep-alive
-        // timeout, bounds how long a client that keeps the socket open stays.
-        peer->setIdle(false);
-        std::weak_ptr<Tcp::Peer> weak = peer;
-        auto size = out.size();
-        // Queued behind any answer still being written on this connection;
-        // once written, close our side (the client reads the answer, then EOF).
-        peer->send(RawBuffer(std::move(out), size))
-            .then(
-                [weak, state](ssize_t) {
-                    auto p = weak.lock();
-                    if (p && !state->gone) ::shutdown(p->fd(), SHUT_WR);
-                },
-                Async::IgnoreException);
+        state->pending = std::string();
+        state->partial_since_ms = 0;
+        state->closing = true;
+        state->closing_since_ms = now_ms();
+        state->in_flight = true;  // until written: the sweeper leaves it alone
+        http::write_response(peer, state,
+                             http::response_bytes(refusal.code, reply.body, reply.headers, ctx.request_id, true),
+                             true);
     }
 
-    static void drop(const std::shared_ptr<Tcp::Peer>& peer, PeerState& state, std::size_t len) {
+    static void drop(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& state, std::size_t len) {
         state.dropped += len;
-        if (state.dropped > kDrainLimit && !state.read_shut) {
+        if (state.dropped > kDrainLimit && !state.read_shut && !state.gone) {
             state.read_shut = true;
             ::shutdown(peer->fd(), SHUT_RD);  // the next read sees EOF and Pistache closes
         }
-    }
-
-    static std::shared_ptr<PeerState> state_of(const std::shared_ptr<Tcp::Peer>& peer, bool create) {
-        auto state = std::static_pointer_cast<PeerState>(peer->tryGetData(kStateKey));
-        if (!state && create) {
-            state = std::make_shared<PeerState>();
-            peer->putData(kStateKey, state);
-        }
-        return state;
     }
 
     // The router's handler gets this clone's transport (see PrivateMember) and
@@ -352,6 +303,7 @@ private:
     }
 
     std::shared_ptr<Http::Handler> inner_;
+    std::shared_ptr<http::ConnectionRegistry> registry_;
     bool attached_ = false;
 };
 
@@ -366,7 +318,8 @@ std::string join_methods(std::vector<Http::Method> methods) {
 
 }  // namespace
 
-std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original) {
+std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original,
+                                               std::shared_ptr<http::ConnectionRegistry> registry) {
     auto router = std::make_shared<Rest::Router>(original);
     auto& routes = (*router).*member_of(RouterRoutes{});
     // Router::route() looks its table up with operator[], which inserts a
@@ -403,7 +356,7 @@ std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original) {
         send_reply(response, reply, ctx);
         return Rest::Route::Result::Ok;
     });
-    return std::make_shared<RequestGuard>(Rest::Router::handler(router));
+    return std::make_shared<RequestGuard>(std::make_shared<Dispatch>(router), std::move(registry));
 }
 
 }  // namespace drover::api

@@ -1,6 +1,9 @@
 #include "api/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 
 #include "api/request_guard.hpp"
 #include "api/metrics.hpp"
@@ -23,23 +26,56 @@ Server::Server(const Config& config, KindRegistry kinds)
       status_(db_),
       admin_(db_),
       auth_(auth_options(config)) {
+    db_.set_commit_check_wait(std::chrono::milliseconds(config.integer("commit_check_ms")));
     add_routes(router_, Handlers{health_, jobs_, keys_, status_, docs_}, auth_, root_path(config));
     add_admin_routes(admin_router_, admin_, auth_);
+    // The connection cap stays below the open-file limit (main raised it as
+    // far as allowed), leaving room for database connections, logs and the
+    // listening socket: past the limit, accept() fails and Pistache's reactor
+    // spins on it (0.96 of a core, every new client locked out).
+    auto cap = static_cast<std::size_t>(config.integer("max_connections"));
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+        auto reserve = static_cast<rlim_t>(64 + config.integer("api_db_connections"));
+        auto room = files.rlim_cur > reserve + 16 ? files.rlim_cur - reserve : 16;
+        if (room < cap) {
+            spdlog::warn("DROVER_MAX_CONNECTIONS={} is over what the open-file limit ({}) allows; using {}", cap,
+                         files.rlim_cur, room);
+            cap = static_cast<std::size_t>(room);
+        }
+    }
+    http::ConnectionLimits limits;
+    limits.max_connections = cap;
+    limits.keepalive_timeout = std::chrono::seconds(config.integer("keepalive_timeout_s"));
+    connections_ = std::make_shared<http::ConnectionRegistry>(limits);
+    // The admin listener's own: a few operators, never the public's crowd.
+    http::ConnectionLimits admin_limits;
+    admin_limits.max_connections = std::min<std::size_t>(cap, 64);
+    admin_limits.keepalive_timeout = limits.keepalive_timeout;
+    admin_connections_ = std::make_shared<http::ConnectionRegistry>(admin_limits);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);
     auto options = Http::Endpoint::options()
                        .threads(static_cast<int>(config.integer("api_threads")))
                        .flags(Tcp::Options::ReuseAddr)
                        .maxRequestSize(static_cast<std::size_t>(config.integer("max_request_bytes")))
-                       // Slow clients lose their connection instead of holding it.
-                       .headerTimeout(std::chrono::seconds(10))
-                       .bodyTimeout(std::chrono::seconds(30));
+                       // Slow and idle clients are timed out by the connection
+                       // registry (10 s for headers, 30 s for a body, then a JSON
+                       // 408; DROVER_KEEPALIVE_TIMEOUT_S when idle). Pistache's own
+                       // timers only see whole requests (the guard buffers them)
+                       // and, as Drover writes its answers itself, are never reset:
+                       // at 10 s they sent a plain 408 to every kept-alive
+                       // connection. They stay as a distant backstop.
+                       .headerTimeout(std::chrono::hours(24))
+                       .bodyTimeout(std::chrono::hours(24))
+                       .keepaliveTimeout(std::chrono::hours(24));
     endpoint_->init(options);
     // The router's handler behind a guard that checks each request's headers
     // before Pistache parses them (see request_guard.hpp).
-    endpoint_->setHandler(guarded_handler(router_));
+    endpoint_->setHandler(guarded_handler(router_, connections_));
 
-    // The admin listener: its own address (loopback by default), one thread.
+    // The admin listener: its own address (loopback by default), one thread,
+    // the same guard and timers as the public one.
     Address admin_address(config.str("admin_host"),
                           Port(static_cast<std::uint16_t>(config.integer("admin_port"))));
     admin_endpoint_ = std::make_unique<Http::Endpoint>(admin_address);
@@ -47,9 +83,10 @@ Server::Server(const Config& config, KindRegistry kinds)
                               .threads(1)
                               .flags(Tcp::Options::ReuseAddr)
                               .maxRequestSize(static_cast<std::size_t>(config.integer("max_request_bytes")))
-                              .headerTimeout(std::chrono::seconds(10))
-                              .bodyTimeout(std::chrono::seconds(30)));
-    admin_endpoint_->setHandler(guarded_handler(admin_router_));
+                              .headerTimeout(std::chrono::hours(24))
+                              .bodyTimeout(std::chrono::hours(24))
+                              .keepaliveTimeout(std::chrono::hours(24)));
+    admin_endpoint_->setHandler(guarded_handler(admin_router_, admin_connections_));
 
     Metrics::global().add_source(pool_and_auth_gauges(db_, auth_));
 }
@@ -70,6 +107,8 @@ void Server::shutdown() {
     long_poll_.stop();  // answers the parked requests, through db_
     auth_.stop();
     db_.stop();
+    connections_->stop();
+    admin_connections_->stop();
 }
 
 std::uint16_t Server::port() const { return static_cast<std::uint16_t>(endpoint_->getPort()); }

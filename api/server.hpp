@@ -15,6 +15,7 @@
 #include "api/handlers/status_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
+#include "api/http/connection_registry.hpp"
 #include "core/config.hpp"
 #include "core/kinds.hpp"
 
@@ -43,6 +44,8 @@ private:
     Authenticator auth_;
     Pistache::Rest::Router router_;
     Pistache::Rest::Router admin_router_;
+    std::shared_ptr<http::ConnectionRegistry> connections_;
+    std::shared_ptr<http::ConnectionRegistry> admin_connections_;
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
     std::unique_ptr<Pistache::Http::Endpoint> admin_endpoint_;
     bool stopped_ = false;

@@ -26,12 +26,30 @@ std::string flag_name(std::string_view name) {
     return out;
 }
 
+std::string setting_name(const Setting& s) { return std::string(s.env) + " (" + flag_name(s.name) + ")"; }
+
+// Every value is checked when the binary starts, so that a typo is an error
+// naming the setting, never a silently different value (--port 70000 once
+// listened on 4464; --poll-interval-ms 0 made the listener spin).
 void check_value(const Setting& s, const std::string& value) {
-    if (!s.integer || value.empty()) return;
+    if (!s.integer) {
+        if (s.choices.empty() || value.empty()) return;
+        std::string_view rest = s.choices;
+        while (!rest.empty()) {
+            auto bar = rest.find('|');
+            if (rest.substr(0, bar) == value) return;
+            rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
+        }
+        std::string list(s.choices);
+        for (char& c : list) c = c == '|' ? ',' : c;
+        throw ConfigError(setting_name(s) + " must be one of " + list + ", got '" + value + "'");
+    }
     std::int64_t n = 0;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (ec != std::errc() || ptr != value.data() + value.size() || n < 0) {
-        throw ConfigError(std::string(s.env) + " must be a non-negative integer, got '" + value + "'");
+    bool number = !value.empty() && ec == std::errc() && ptr == value.data() + value.size();
+    if (!number || n < s.min || n > s.max) {
+        throw ConfigError(setting_name(s) + " must be an integer from " + std::to_string(s.min) + " to " +
+                          std::to_string(s.max) + ", got '" + value + "'");
     }
 }
 
@@ -42,29 +60,39 @@ const std::vector<Setting>& all_settings() {
         {"database_url", "DROVER_DATABASE_URL", "postgres:///drover",
          "PostgreSQL connection URL (libpq syntax)", api | worker | cli},
         {"log_level", "DROVER_LOG_LEVEL", "info", "trace, debug, info, warn, error or off",
-         api | worker | cli},
+         api | worker | cli, false, 0, 0, "trace|debug|info|warn|error|critical|off"},
         {"kinds_file", "DROVER_KINDS_FILE", "",
          "JSON file declaring command kinds (see docs/kinds.md); built-in kinds always exist",
          api | worker | cli},
         {"host", "DROVER_HOST", "127.0.0.1", "address the API listens on", api},
-        {"port", "DROVER_PORT", "8080", "port the API listens on", api, true},
-        {"api_threads", "DROVER_API_THREADS", "2", "HTTP reactor threads", api, true},
+        {"port", "DROVER_PORT", "8080", "port the API listens on", api, true, 1, 65535},
+        {"api_threads", "DROVER_API_THREADS", "2", "HTTP reactor threads", api, true, 1, 64},
         {"api_db_connections", "DROVER_API_DB_CONNECTIONS", "4",
-         "database connections (and threads) the API runs queries on, off the reactor", api, true},
+         "database connections (and threads) the API runs queries on, off the reactor", api, true, 1, 200},
         {"api_queue_limit", "DROVER_API_QUEUE_LIMIT", "1024",
-         "requests waiting for a database connection before the API answers 503", api, true},
+         "requests waiting for a database connection before the API answers 503", api, true, 1, 1000000},
         {"max_request_bytes", "DROVER_MAX_REQUEST_BYTES", "1048576",
-         "largest request (line, headers and body) the API accepts; larger gets 413", api, true},
+         "largest request (line, headers and body) the API accepts; larger gets 413", api, true, 1024, 268435456},
+        {"keepalive_timeout_s", "DROVER_KEEPALIVE_TIMEOUT_S", "15",
+         "an idle keep-alive connection (no request in progress) is closed after this long", api, true, 1, 3600},
+        {"max_connections", "DROVER_MAX_CONNECTIONS", "10000",
+         "open client connections per API process (also capped by the open-file limit); past it the idlest is "
+         "closed, or the new one gets 503",
+         api, true, 16, 1000000},
+        {"commit_check_ms", "DROVER_COMMIT_CHECK_MS", "15000",
+         "when the connection drops during a job's COMMIT, how long the API keeps asking the database whether it "
+         "committed before answering 503 commit_unknown",
+         api, true, 0, 600000},
         {"statement_timeout_ms", "DROVER_STATEMENT_TIMEOUT_MS", "10000",
-         "longest a single API query may run before it is cancelled", api, true},
+         "longest a single API query may run before it is cancelled", api, true, 1, 86400000},
         {"auth", "DROVER_AUTH", "on",
          "on: every request but /healthz and /readyz needs an API key; off: for local experiments only, every "
          "public request acts for the app 'default' as admin, unchecked",
-         api},
+         api, false, 0, 0, "on|off"},
         {"auth_cache_ms", "DROVER_AUTH_CACHE_MS", "900",
          "how long an API process trusts a key it looked up (at most 1000): a revoked key is refused by every "
          "process within this time (0: look the key up on every request)",
-         api, true},
+         api, true, 0, 1000},
         {"root_path", "DROVER_ROOT_PATH", "",
          "path prefix of every public route, for a reverse proxy that forwards /prefix/... unchanged "
          "(e.g. /drover; empty: none)",
@@ -72,31 +100,31 @@ const std::vector<Setting>& all_settings() {
         {"admin_host", "DROVER_ADMIN_HOST", "127.0.0.1", "address the admin listener (/maintenance/...) listens on",
          api},
         {"admin_port", "DROVER_ADMIN_PORT", "0", "port of the admin listener (0: any free port, logged at start)",
-         api, true},
+         api, true, 0, 65535},
         {"state_dir", "DROVER_STATE_DIR", "",
          "folder for job working folders and files (default: $HOME/.local/share/drover)", worker},
         {"sandbox", "DROVER_SANDBOX", "on",
          "on: command jobs run sandboxed with bubblewrap (docs/kinds.md, Sandbox), and the worker refuses to start "
          "when the sandbox does not work; off: plain child processes that can read other jobs' folders and the "
          "worker's files (unsafe)",
-         worker},
-        {"concurrency", "DROVER_CONCURRENCY", "10", "jobs one worker runs at once", worker, true},
+         worker, false, 0, 0, "on|off"},
+        {"concurrency", "DROVER_CONCURRENCY", "10", "jobs one worker runs at once", worker, true, 1, 10000},
         {"queues", "DROVER_QUEUES", "default", "comma-separated queues this worker serves", worker},
         {"poll_interval_ms", "DROVER_POLL_INTERVAL_MS", "2000",
-         "fallback poll when no notification arrives (NOTIFY is only a hint)", worker, true},
+         "fallback poll when no notification arrives (NOTIFY is only a hint)", worker, true, 10, 3600000},
         {"lease_s", "DROVER_LEASE_S", "30",
-         "how long a claimed job stays leased without a heartbeat (heartbeats every lease/3)", worker, true},
+         "how long a claimed job stays leased without a heartbeat (heartbeats every lease/3)", worker, true, 3, 86400},
         {"worker_id", "DROVER_WORKER_ID", "", "lease owner name (default: host:pid:random)", worker},
         {"rescue_interval_ms", "DROVER_RESCUE_INTERVAL_MS", "5000",
-         "how often a worker runs the lease rescue (one worker at a time across hosts)", worker, true},
+         "how often a worker runs the lease rescue (one worker at a time across hosts)", worker, true, 100, 3600000},
         {"log_limit_bytes", "DROVER_LOG_LIMIT_BYTES", "1048576",
-         "log bytes one attempt may write; the rest is dropped after a truncation marker", worker, true},
+         "log bytes one attempt may write; the rest is dropped after a truncation marker", worker, true, 0, 1073741824},
         {"prefetch_max_wait_ms", "DROVER_PREFETCH_MAX_WAIT_MS", "1000",
          "while jobs are short, a worker holds claimed jobs for its next free slots; one that waited this long "
          "unstarted is given back (0: no prefetch)",
-         worker, true},
+         worker, true, 0, 600000},
         {"shutdown_grace_s", "DROVER_SHUTDOWN_GRACE_S", "10",
-         "on SIGTERM, how long running jobs may finish before they are stopped", api | worker, true},
+         "on SIGTERM, how long running jobs may finish before they are stopped", api | worker, true, 0, 86400},
     };
     return table;
 }
@@ -170,6 +198,7 @@ std::string Config::help(std::string_view program) const {
         if (!(s.parts & static_cast<unsigned>(part_))) continue;
         out << "  " << flag_name(s.name) << "  (" << s.env;
         if (!s.fallback.empty()) out << ", default " << s.fallback;
+        if (s.integer) out << ", " << s.min << " to " << s.max;
         out << ")\n      " << s.help << "\n";
     }
     return out.str();

@@ -19,7 +19,10 @@ struct Setting {
     std::string_view fallback;  // default ("" = unset)
     std::string_view help;
     unsigned parts;             // bit mask of Part
-    bool integer = false;       // must parse as a non-negative integer
+    bool integer = false;       // must parse as a decimal integer from min to max
+    std::int64_t min = 0;
+    std::int64_t max = 0;
+    std::string_view choices = {};  // non-integer: "" = any text, else "a|b|c"
 };
 
 const std::vector<Setting>& all_settings();
@@ -27,8 +30,9 @@ const std::vector<Setting>& all_settings();
 class Config {
 public:
     // Environment first, then flags (--name=value or --name value) override.
-    // Throws ConfigError on an unknown flag, a setting another binary owns or
-    // a malformed number. Sets help_requested() for --help.
+    // Throws ConfigError, naming the setting, on an unknown flag, a setting
+    // another binary owns, a malformed number or one outside the setting's
+    // range, or a value not among its choices. Sets help_requested() for --help.
     static Config load(Part part, int argc, const char* const* argv);
     // For tests and embedding: the defaults overlaid with the given values.
     static Config from(Part part, const std::map<std::string, std::string>& values);

@@ -292,6 +292,22 @@ CREATE TABLE drover.apps (
 
 
 --
+-- Name: idempotency_keys; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.idempotency_keys (
+    app text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    job_id bigint,
+    status_code smallint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT idempotency_keys_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255)))
+);
+
+
+--
 -- Name: job_logs; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -408,6 +424,14 @@ ALTER TABLE ONLY drover.apps
 
 
 --
+-- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (app, key);
+
+
+--
 -- Name: job_logs job_logs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -460,6 +484,20 @@ ALTER TABLE ONLY public.schema_migrations
 --
 
 CREATE INDEX api_keys_by_app ON drover.api_keys USING btree (app, id);
+
+
+--
+-- Name: idempotency_keys_expires_at; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX idempotency_keys_expires_at ON drover.idempotency_keys USING btree (expires_at);
+
+
+--
+-- Name: idempotency_keys_job_id; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX idempotency_keys_job_id ON drover.idempotency_keys USING btree (job_id);
 
 
 --
@@ -548,6 +586,14 @@ ALTER TABLE ONLY drover.api_keys
 
 
 --
+-- Name: idempotency_keys idempotency_keys_job_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_job_id_fkey FOREIGN KEY (job_id) REFERENCES drover.jobs(id) ON DELETE CASCADE;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
@@ -565,5 +611,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000004'),
     ('20261123000005'),
     ('20261123000006'),
+    ('20261201000001'),
     ('20261201000010'),
     ('20261201000021');

@@ -184,9 +184,8 @@ void AdminHandler::get_job(RequestContext ctx, const Pistache::Rest::Request& re
 
 void AdminHandler::metrics(RequestContext ctx, const Pistache::Rest::Request&,
                            Pistache::Http::ResponseWriter& response) {
-    // Prometheus (3.x) needs its own content type, not JSON: sent here, not through send_reply.
-    response.send(Code::Ok, Metrics::global().render(), Pistache::Http::Mime::MediaType::fromString("text/plain; version=0.0.4"));
-    Metrics::global().record(ctx, 200);
+    // Prometheus (3.x) needs its own content type, not JSON.
+    send_reply(response, Reply{Code::Ok, Metrics::global().render(), {}, "text/plain; version=0.0.4"}, ctx);
 }
 
 void KeysHandler::list(RequestContext ctx, const Pistache::Rest::Request&, Pistache::Http::ResponseWriter& response) {

@@ -13,9 +13,7 @@ void DocsHandler::openapi(RequestContext ctx, const Pistache::Rest::Request&,
 }
 
 void DocsHandler::page(RequestContext ctx, const Pistache::Rest::Request&, Pistache::Http::ResponseWriter& response) {
-    response.send(Code::Ok, std::string(docs::docs_html),
-                  Pistache::Http::Mime::MediaType::fromString("text/html; charset=utf-8"));
-    Metrics::global().record(ctx, 200);
+    send_reply(response, Reply{Code::Ok, std::string(docs::docs_html), {}, "text/html; charset=utf-8"}, ctx);
 }
 
 }  // namespace drover::api

@@ -6,6 +6,7 @@
 
 #include "api/http_error.hpp"
 #include "api/job_request.hpp"
+#include "api/job_submission.hpp"
 #include "core/error.hpp"
 #include "core/store/api_job_store.hpp"
 #include "core/store/job_store.hpp"
@@ -117,22 +118,12 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
                          Pistache::Http::ResponseWriter& response) {
     // Parsing and validation are CPU-only: they stay on the reactor thread.
     NewJob job = parse_new_job(request.body(), kinds_, ctx.app);
-    db_.run(std::move(response), std::move(ctx), [job = std::move(job), root = root_path_](db::Connection& conn) {
-        JobStore::Inserted inserted;
-        try {
-            inserted = JobStore(conn).insert(job);
-        } catch (const DbError& e) {
-            // 22007/22008/22009: a run_at of the right shape that is no real instant (30 February, +99:00).
-            if (e.sqlstate() == "22007" || e.sqlstate() == "22008" || e.sqlstate() == "22009") {
-                throw InputError(InputError::Kind::invalid, "invalid_value",
-                                 "\"run_at\" is not a valid time: " + *job.run_at, "run_at");
-            }
-            throw;
-        }
-        Reply reply{inserted.created ? Code::Accepted : Code::Ok, job_to_json(inserted.job), {}};
-        reply.headers.emplace_back("Location", root + "/v1/jobs/" + std::to_string(inserted.job.id));
-        return reply;
-    });
+    std::optional<std::string> header;
+    if (auto raw = request.headers().tryGetRaw("Idempotency-Key")) header = raw->value();
+    auto key = idempotency_key(header);
+    db_.run(std::move(response), ctx,
+            [job = std::move(job), key = std::move(key), body = request.body(), ctx, wait = db_.commit_check_wait(),
+             root = root_path_](db::Connection& conn) { return submit_job(conn, job, key, body, ctx, wait, root); });
 }
 
 void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request,
@@ -303,11 +294,15 @@ void JobsHandler::create_batch(RequestContext ctx, const Pistache::Rest::Request
     if (list.Empty() || list.Size() > max_batch) {
         throw invalid("out_of_range", "\"jobs\" must hold 1 to " + std::to_string(max_batch) + " jobs", "jobs");
     }
+    // Each job's args from the text as sent (numbers keep every digit; a
+    // duplicate key inside is refused), as for POST /v1/jobs.
+    auto texts = json::array_elements(json::member_text(request.body(), "jobs").value_or("[]"));
+    if (texts.size() != list.Size()) throw invalid("malformed_json", "\"jobs\" could not be read", "jobs");
     std::vector<NewJob> jobs;
     jobs.reserve(list.Size());
     for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
         try {
-            jobs.push_back(parse_new_job(list[i], kinds_, ctx.app));
+            jobs.push_back(parse_new_job(list[i], kinds_, ctx.app, json::member_text(texts[i], "args")));
         } catch (const InputError& e) {
             throw in_batch(e, i);
         }

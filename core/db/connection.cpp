@@ -1,6 +1,8 @@
 #include "core/db/connection.hpp"
 
+#include <algorithm>
 #include <optional>
+#include <thread>
 
 #include "core/db/embedded_sql.hpp"
 #include "core/error.hpp"
@@ -24,7 +26,7 @@ std::string_view query_text(std::string_view name) {
 }  // namespace
 
 Connection::Connection(const std::string& url, std::string_view application_name)
-    : conn_(nullptr, &PQfinish) {
+    : url_(url), conn_(nullptr, &PQfinish) {
     std::string app(application_name);
     // Keepalives make a dead server or network show up as an error instead of a hang.
     const char* keys[] = {"dbname", "application_name", "connect_timeout", "keepalives_idle",
@@ -35,7 +37,11 @@ Connection::Connection(const std::string& url, std::string_view application_name
         throw DbError(trimmed(conn_ ? PQerrorMessage(conn_.get()) : "out of memory"), "08001",
                       "connect", true);
     }
-    exec("SET TimeZone = 'UTC'");
+    // Timestamps and intervals are parsed and printed by code that expects
+    // one format: a PGDATESTYLE, PGTZ or a role's settings in the caller's
+    // environment must not change them (PGDATESTYLE='SQL, DMY' once made the
+    // API answer "run_at":"02/01/2030T03:04:05 UTC").
+    exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'");
 }
 
 Result Connection::check(PGresult* raw, std::string_view query_name) {
@@ -134,6 +140,30 @@ std::vector<Notification> Connection::take_notifications() {
         PQfreemem(n);
     }
     return out;
+}
+
+bool committed(const std::string& url, std::int64_t txid, std::chrono::milliseconds wait) {
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    auto pause = std::chrono::milliseconds(100);
+    std::string last = "no answer";
+    for (;;) {
+        try {
+            Connection check(url, "drover-commit-check");
+            auto r = check.query("session/txid_status", Params().add(txid));
+            std::string status = r.is_null(0, 0) ? "" : std::string(r.text(0, 0));
+            if (status == "committed") return true;
+            if (status == "aborted") return false;
+            last = status.empty() ? "too old to tell" : status;  // "in progress": COMMIT still running
+            if (status.empty()) break;
+        } catch (const DbError& e) {
+            last = e.what();
+        }
+        if (std::chrono::steady_clock::now() + pause > deadline) break;
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    }
+    throw CommitUnknown("the connection was lost during COMMIT of transaction " + std::to_string(txid) +
+                        " and the database could not tell whether it committed (" + last + ")");
 }
 
 }  // namespace drover::db

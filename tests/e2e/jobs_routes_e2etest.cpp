@@ -227,6 +227,34 @@ BOOST_AUTO_TEST_CASE(batch_inserts_all_in_order_or_none_and_names_the_bad_job) {
     BOOST_TEST(e2e::error_member(too_many.body, "field") == "jobs");
 }
 
+BOOST_AUTO_TEST_CASE(batch_keeps_every_digit_of_args_and_refuses_duplicate_keys_inside) {
+    // A command kind takes any args object.
+    test::DroverStack anyargs(e2e::kinds_file({e2e::CommandKind("any", "true")}));
+    anyargs.start_api();
+    db::Connection c = anyargs.database().connect();
+    auto post = [&](const std::string& path, const std::string& body) {
+        return test::http_request(anyargs.port(), "POST", path, body);
+    };
+    auto count = [&](const std::string& sql) { return e2e::scalar(c, sql); };
+    auto ok = post("/v1/jobs/batch",
+                   R"({"jobs": [{"kind": "any", "args": {"n": 123456789012345678901234567890, "s": "a,]}\""}},)"
+                   R"( {"kind": "any", "args": {"big": 18446744073709551617, "list": [1, [2.50, {"x": 3}]]}}]})");
+    BOOST_REQUIRE_MESSAGE(ok.status == 202, ok.body);
+    auto answer = e2e::parse_json(ok.body);
+    BOOST_REQUIRE(answer["ids"].IsArray() && answer["ids"].Size() == 2u);
+    auto args = [&](rapidjson::SizeType i) {
+        return e2e::text_value(c, "SELECT args::text FROM drover.jobs WHERE id = " +
+                                      std::string(answer["ids"][i].GetString()));
+    };
+    BOOST_TEST(args(0) == R"({"n": 123456789012345678901234567890, "s": "a,]}\""})");
+    BOOST_TEST(args(1) == R"({"big": 18446744073709551617, "list": [1, [2.50, {"x": 3}]]})");
+    auto before = count("SELECT count(*) FROM drover.jobs");
+    auto dup = post("/v1/jobs/batch", R"({"jobs": [{"kind": "any"}, {"kind": "any", "args": {"a": 1, "a": 2}}]})");
+    BOOST_TEST(dup.status == 422, dup.body);
+    BOOST_TEST(e2e::error_member(dup.body, "code") == "duplicate_field");
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs") == before);
+}
+
 BOOST_AUTO_TEST_CASE(queues_count_the_apps_jobs_by_status) {
     make_jobs(2, "noop", "media");
     auto d = make_jobs(1);

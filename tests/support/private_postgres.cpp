@@ -1,5 +1,6 @@
 #include "tests/support/private_postgres.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -15,6 +16,15 @@ PrivatePostgres::PrivatePostgres() {
     port_ = free_port();
     start();
     run("createdb '" + dir_.string() + "' drover");
+    // The URL names the password file scripts/pg keeps (TCP needs the password).
+    std::string command = std::string(DROVER_SOURCE_DIR) + "/scripts/pg url '" + dir_.string() + "' drover";
+    if (FILE* out = popen(command.c_str(), "r")) {
+        char buf[512];
+        while (fgets(buf, sizeof buf, out)) url_ += buf;
+        pclose(out);
+    }
+    while (!url_.empty() && (url_.back() == '\n' || url_.back() == ' ')) url_.pop_back();
+    if (url_.empty()) throw std::runtime_error("scripts/pg url printed nothing");
     Process migrate(binary_path("drover"), {"migrate"}, {{"DROVER_DATABASE_URL", url()}});
     if (migrate.wait_exit(std::chrono::seconds(60)) != 0) {
         throw std::runtime_error("drover migrate failed:\n" + migrate.output());
@@ -39,8 +49,6 @@ void PrivatePostgres::stop() { run("stop '" + dir_.string() + "'"); }
 
 void PrivatePostgres::start() { run("start '" + dir_.string() + "' " + std::to_string(port_) + " test"); }
 
-std::string PrivatePostgres::url() const {
-    return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/drover?sslmode=disable";
-}
+std::string PrivatePostgres::url() const { return url_; }
 
 }  // namespace drover::test

@@ -21,6 +21,7 @@ private:
 
     std::filesystem::path dir_;
     int port_ = 0;
+    std::string url_;
 };
 
 }  // namespace drover::test

@@ -1,7 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -27,6 +29,49 @@ BOOST_AUTO_TEST_CASE(refuses_unknown_foreign_and_malformed_options) {
     BOOST_CHECK_THROW(Config::load(Part::api, 2, malformed), ConfigError);
     const char* dangling[] = {"drover-api", "--port"};
     BOOST_CHECK_THROW(Config::load(Part::api, 2, dangling), ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(out_of_range_and_malformed_values_are_refused_naming_the_setting) {
+    auto error_of = [](Part part, std::vector<const char*> argv) -> std::string {
+        try {
+            Config::load(part, static_cast<int>(argv.size()), argv.data());
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "accepted";
+    };
+    // --port 70000 used to listen on 4464 (70000 mod 65536).
+    auto port = error_of(Part::api, {"drover-api", "--port", "70000"});
+    BOOST_TEST(port.find("DROVER_PORT") != std::string::npos, port);
+    BOOST_TEST(port.find("1 to 65535") != std::string::npos, port);
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--port", "0"}) != "accepted");
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--port", "80x"}) != "accepted");
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--port", ""}) != "accepted");
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--port", "99999999999999999999999"}) != "accepted");
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--port", "65535"}) == "accepted");
+    // --poll-interval-ms 0 made the listener spin.
+    auto poll = error_of(Part::worker, {"drover-worker", "--poll-interval-ms", "0"});
+    BOOST_TEST(poll.find("DROVER_POLL_INTERVAL_MS") != std::string::npos, poll);
+    BOOST_TEST(error_of(Part::worker, {"drover-worker", "--concurrency", "0"}) != "accepted");
+    BOOST_TEST(error_of(Part::worker, {"drover-worker", "--lease-s", "1"}) != "accepted");
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--api-threads", "-1"}) != "accepted");
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--max-request-bytes", "10"}) != "accepted");
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--log-level", "loud"}).find("DROVER_LOG_LEVEL") != std::string::npos);
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--log-level", "debug"}) == "accepted");
+}
+
+BOOST_AUTO_TEST_CASE(every_default_is_within_its_range) {
+    for (auto part : {Part::api, Part::worker, Part::cli}) {
+        std::map<std::string, std::string> defaults;
+        for (const auto& s : all_settings()) {
+            if (s.parts & static_cast<unsigned>(part)) defaults[std::string(s.name)] = std::string(s.fallback);
+        }
+        std::map<std::string, std::string> set;
+        for (const auto& [name, value] : defaults) {
+            if (!value.empty()) set[name] = value;
+        }
+        BOOST_CHECK_NO_THROW(Config::from(part, set));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(help_lists_only_the_binarys_settings) {

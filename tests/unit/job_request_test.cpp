@@ -2,6 +2,7 @@
 
 #include "api/job_request.hpp"
 #include "core/error.hpp"
+#include "core/json.hpp"
 
 using namespace drover;
 
@@ -86,6 +87,44 @@ BOOST_AUTO_TEST_CASE(checks_builtin_kind_arguments) {
     BOOST_TEST(error_of(R"({"kind": "fail", "args": {"permanent": "yes"}})") == "422:invalid_args:args.permanent");
     BOOST_TEST(error_of(R"({"kind": "sleep", "args": {"ms": 10}})") == "accepted");
     BOOST_TEST(error_of(R"({"kind": "fail", "args": {"permanent": true, "message": "m"}})") == "accepted");
+}
+
+BOOST_AUTO_TEST_CASE(args_numbers_keep_every_digit) {
+    // Through a double these became 123456789012345660000000000000 and 18446744073709553000.0.
+    auto job = api::parse_new_job(
+        R"({"kind": "convert", "args": {"big": 123456789012345678901234567890, "u": 18446744073709551617,
+             "neg": -9223372036854775809, "frac": 0.1000000000000000000001, "exp": 1.5E+300,
+             "nested": [{"n": 12345678901234567890123}], "s": "a\u0000b\"", "t": true, "z": null}})",
+        kinds(), "default");
+    BOOST_TEST(job.args_json ==
+               R"({"big":123456789012345678901234567890,"u":18446744073709551617,"neg":-9223372036854775809,)"
+               R"("frac":0.1000000000000000000001,"exp":1.5E+300,"nested":[{"n":12345678901234567890123}],)"
+               R"("s":"a\u0000b\"","t":true,"z":null})");
+}
+
+BOOST_AUTO_TEST_CASE(args_with_a_duplicate_key_are_refused) {
+    BOOST_TEST(error_of(R"({"kind": "convert", "args": {"a": 1, "a": 2}})") == "422:duplicate_field:args.a");
+    BOOST_TEST(error_of(R"({"kind": "convert", "args": {"a": {"b": 1, "c": [{"d": 1, "d": 1}]}}})") ==
+               "422:duplicate_field:args.a.c.d");
+    // The same key in different objects is fine.
+    BOOST_TEST(error_of(R"({"kind": "convert", "args": {"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 2}]}})") ==
+               "accepted");
+    // Members other than args are not args.
+    auto job = api::parse_new_job(R"({"unique_key": "k", "kind": "convert", "args": {"args": {"q": 1}}})", kinds(),
+                                  "default");
+    BOOST_TEST(job.args_json == R"({"args":{"q":1}})");
+}
+
+BOOST_AUTO_TEST_CASE(array_elements_split_a_json_array_as_written) {
+    auto parts = json::array_elements(R"( [ {"a": [1, 2]}, "x,]\"y", 1e400 , [ ] ] )");
+    BOOST_REQUIRE(parts.size() == 4u);
+    BOOST_TEST(parts[0] == R"({"a": [1, 2]})");
+    BOOST_TEST(parts[1] == R"("x,]\"y")");
+    BOOST_TEST(parts[2] == "1e400");
+    BOOST_TEST(parts[3] == "[ ]");
+    BOOST_TEST(json::array_elements("[]").empty());
+    BOOST_CHECK_THROW(json::array_elements("{}"), InputError);
+    BOOST_CHECK_THROW(json::array_elements("[1, 2"), InputError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,42 @@
+#pragma once
+// Reads the start of what a client sent and says what it is: a whole
+// request (its size, whether it ends the connection, whether it expects a
+// 100 Continue), not enough bytes yet, or a refusal with Drover's error code.
+// Pure functions, no I/O: the request guard (api/request_guard.hpp) acts on
+// the answer, and unit tests call it directly.
+//
+// It answers as early as the bytes allow: a request line that cannot become
+// `METHOD /target HTTP/1.x` CR LF is refused from its first bytes (400
+// bad_request_line: garbage, HTTP/0.9, a bare LF; 505 for another HTTP
+// version; 501 for an unknown method), a header block or Content-Length over
+// `max` as soon as it shows (413), a bad Content-Length or any
+// Transfer-Encoding when the header block is complete (400, 411).
+#include <pistache/http_defs.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace drover::api::http {
+
+struct Refusal {
+    Pistache::Http::Code code;
+    const char* error_code;
+    std::string message;
+};
+
+struct Scan {
+    std::size_t size = 0;          // 0: need more bytes; else the whole request's size
+    bool close = false;            // Connection: close, or HTTP/1.0 without keep-alive
+    bool head_complete = false;    // the header block has arrived (the body has not)
+    bool expect_continue = false;  // Expect: 100-continue
+    std::optional<Refusal> refusal;
+};
+
+// `data`: bytes from the start of a request (leading empty lines removed);
+// `max`: the largest request, line + headers + body.
+Scan scan_request(std::string_view data, std::size_t max);
+
+}  // namespace drover::api::http
