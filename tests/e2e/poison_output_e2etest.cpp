@@ -147,6 +147,9 @@ BOOST_AUTO_TEST_CASE(huge_output_is_capped_in_rows_and_in_worker_memory) {
     // The 10 MB line is cut in pieces of at most 64 KiB; the cap keeps 16 of them.
     BOOST_TEST(lines(ids[1], "stdout").size() <= 16u);
     long peak = peak_rss_kib(stack.workers()[w]->pid());
+    BOOST_TEST_MESSAGE("rows kept: 10 MB line " << rows(ids[1]) << ", 2,000,000 empty lines " << rows(ids[3])
+                                                << ", 4 MiB of 1-byte lines " << rows(ids[5]) << "; worker peak RSS "
+                                                << peak << " KiB");
     BOOST_TEST(peak > 0);
     BOOST_TEST(peak < 80 * 1024, "worker peak RSS " << peak << " KiB");  // was 644 MB
 }
