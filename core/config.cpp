@@ -45,7 +45,7 @@ const std::vector<Setting>& all_settings() {
          api | worker | cli},
         {"kinds_file", "DROVER_KINDS_FILE", "",
          "JSON file declaring command kinds (see docs/kinds.md); built-in kinds always exist",
-         api | worker},
+         api | worker | cli},
         {"host", "DROVER_HOST", "127.0.0.1", "address the API listens on", api},
         {"port", "DROVER_PORT", "8080", "port the API listens on", api, true},
         {"api_threads", "DROVER_API_THREADS", "2", "HTTP reactor threads", api, true},

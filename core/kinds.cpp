@@ -127,6 +127,14 @@ int Backoff::delay_s(int failed_attempt) const {
     return static_cast<int>(std::ceil(std::min(delay, max_s)));
 }
 
+std::map<std::string, Backoff> KindRegistry::backoffs() const {
+    std::map<std::string, Backoff> out;
+    for (const auto& [name, kind] : kinds_) {
+        if (kind.backoff) out.emplace(name, *kind.backoff);
+    }
+    return out;
+}
+
 KindRegistry KindRegistry::builtins_only() {
     KindRegistry r;
     for (auto name : {"noop", "sleep", "fail"}) r.kinds_.emplace(name, builtin(name));

@@ -50,6 +50,8 @@ public:
     const Kind* find(std::string_view name) const;
     // Queue concurrency limits the file declares ("queues": {"q": {"concurrency": N}}).
     const std::map<std::string, int>& queue_limits() const { return queue_limits_; }
+    // The retry backoff of every kind that declares one, by kind.
+    std::map<std::string, Backoff> backoffs() const;
     // Kind concurrency limits the file declares ("concurrency" of a kind).
     const std::map<std::string, int>& kind_limits() const { return kind_limits_; }
     // Throws InputError(invalid) when a built-in kind's arguments are wrong;

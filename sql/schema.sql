@@ -341,7 +341,9 @@ ALTER TABLE drover.jobs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 CREATE TABLE drover.kind_limits (
     kind text NOT NULL,
     concurrency integer NOT NULL,
-    CONSTRAINT kind_limits_concurrency_check CHECK ((concurrency >= 0))
+    source text DEFAULT 'operator'::text NOT NULL,
+    CONSTRAINT kind_limits_concurrency_check CHECK ((concurrency >= 0)),
+    CONSTRAINT kind_limits_source_check CHECK ((source = ANY (ARRAY['kinds_file'::text, 'operator'::text])))
 );
 
 
@@ -352,7 +354,9 @@ CREATE TABLE drover.kind_limits (
 CREATE TABLE drover.queue_limits (
     queue text NOT NULL,
     concurrency integer NOT NULL,
-    CONSTRAINT queue_limits_concurrency_check CHECK ((concurrency >= 0))
+    source text DEFAULT 'operator'::text NOT NULL,
+    CONSTRAINT queue_limits_concurrency_check CHECK ((concurrency >= 0)),
+    CONSTRAINT queue_limits_source_check CHECK ((source = ANY (ARRAY['kinds_file'::text, 'operator'::text])))
 );
 
 
@@ -561,4 +565,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000004'),
     ('20261123000005'),
     ('20261123000006'),
-    ('20261201000010');
+    ('20261201000010'),
+    ('20261201000021');

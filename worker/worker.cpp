@@ -12,10 +12,11 @@
 
 #include "core/db/listener.hpp"
 #include "core/error.hpp"
+#include "core/storable.hpp"
 #include "core/store/worker_registry.hpp"
-#include "core/sweeps/lease_rescuer.hpp"
 #include "worker/job_output.hpp"
 #include "worker/job_runner.hpp"
+#include "worker/sweeper.hpp"
 
 namespace drover::worker {
 
@@ -78,11 +79,13 @@ public:
                                                               w.options_.concurrency);
                    }),
           runner(w.kinds_, w.handlers_, w.options_.state_dir / "jobs", w.options_.concurrency,
-                 [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }) {}
+                 [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }),
+          sweeper(w.options_.database_url, w.options_.rescue_interval, w.kinds_.backoffs()) {}
 
     db::Listener listener;
     JobOutput output;
     JobRunner runner;
+    Sweeper sweeper;
     std::thread listen_thread;
 };
 
@@ -158,6 +161,16 @@ void Worker::listen_loop() {
 
 void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, AttemptResult result) {
     const auto& job = control->job();
+    // The job's own data must never fail the round that records it (and with
+    // it the other jobs' outcomes): an error text is made storable, and a
+    // result Postgres would refuse fails this job alone.
+    if (result.error) result.error = storable_text(*result.error);
+    if (result.result_json) {
+        if (auto why = jsonb_refusal(*result.result_json)) {
+            control->log("runner", "result cannot be stored: " + *why);
+            result = AttemptResult::permanent_failure("result cannot be stored: " + *why);
+        }
+    }
     Outcome outcome{job.id,   job.attempt,     result.type, std::move(result.result_json), std::move(result.error),
                     result.snooze_s, std::nullopt};
     if (const Kind* kind = kinds_.find(job.kind); kind && kind->backoff && outcome.type == Outcome::Type::retry) {
@@ -182,6 +195,8 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
         case StopReason::none:
             break;
     }
+    // Instant kinds run on the coordinator without a runner thread's start mark.
+    outcome.ran = control->started_at().has_value() || impl_->runner.is_instant(job.kind);
     if (outcome.error) {
         spdlog::warn("job {} ({}) attempt {}: {}", job.id, job.kind, job.attempt, *outcome.error);
     } else {
@@ -258,12 +273,33 @@ JobStore::RoundResult Worker::write_round(JobStore& store, const std::optional<J
         if (result.recorded.size() != round.outcomes.size()) {
             spdlog::warn("{} of {} results were not recorded: their leases were lost",
                          round.outcomes.size() - result.recorded.size(), round.outcomes.size());
+            note_lost_attempts(store, round.outcomes, result.recorded);
         }
         return result;
     } catch (...) {
         impl_->output.put_back({std::move(round.logs), std::move(round.progress)});
         unrecorded_ = std::move(round.outcomes);
         throw;
+    }
+}
+
+void Worker::note_lost_attempts(JobStore& store, const std::vector<Outcome>& outcomes,
+                                const std::vector<std::int64_t>& recorded) {
+    std::set<std::int64_t> kept(recorded.begin(), recorded.end());
+    std::vector<std::int64_t> ids, attempts;
+    std::vector<std::string> whats;
+    for (const auto& o : outcomes) {
+        if (kept.contains(o.id) || !o.ran) continue;
+        ids.push_back(o.id);
+        attempts.push_back(o.attempt);
+        whats.push_back(o.type == Outcome::Type::succeeded ? "it succeeded, unrecorded"
+                                                           : "it ended unrecorded: " + o.error.value_or("stopped"));
+    }
+    try {
+        store.note_lost_attempts(options_.worker_id, ids, attempts, whats);
+    } catch (const DbError& e) {
+        // Only a note: the outcomes themselves are settled (not ours to record).
+        spdlog::warn("could not note {} lost attempts: {}", ids.size(), e.what());
     }
 }
 
@@ -379,14 +415,28 @@ int Worker::start(std::vector<ClaimedJob> jobs) {
 }
 
 void Worker::run() {
-    if (!kinds_.queue_limits().empty() || !kinds_.kind_limits().empty()) {
+    {
+        // The kinds file owns the limits it declares: a limit removed from it
+        // goes (see the migration limits_owned_by_kinds_file).
         db::Connection conn(options_.database_url, "drover-worker");
-        JobStore store(conn);
-        for (const auto& [queue, concurrency] : kinds_.queue_limits()) store.set_queue_limit(queue, concurrency);
-        for (const auto& [kind, concurrency] : kinds_.kind_limits()) store.set_kind_limit(kind, concurrency);
+        for (const auto& c : JobStore(conn).declare_limits(kinds_.kind_limits(), kinds_.queue_limits())) {
+            auto text = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("none"); };
+            if (c.change == "operator_wins") {
+                spdlog::warn("{} {}: the kinds file says concurrency {}, an operator set {}: the operator's stays",
+                             c.scope, c.name, text(c.new_concurrency), text(c.old_concurrency));
+            } else if (c.change == "added") {
+                spdlog::info("{} {}: concurrency limit {}", c.scope, c.name, text(c.new_concurrency));
+            } else {
+                // Another kinds file declared it otherwise: every worker should run with the same file.
+                spdlog::warn("{} {}: concurrency limit {} -> {} (this worker's kinds file)", c.scope, c.name,
+                             text(c.old_concurrency), text(c.new_concurrency));
+            }
+        }
     }
     impl_->listen_thread = std::thread([this] { listen_loop(); });
+    impl_->sweeper.start();
     coordinate();
+    impl_->sweeper.stop();
     impl_->runner.stop();
     listener_stop_ = true;
     impl_->listener.interrupt();
@@ -400,11 +450,6 @@ void Worker::coordinate() {
     auto heartbeat_every = std::chrono::milliseconds(options_.lease_s * 1000 / 3);
     auto next_poll = Clock::now();
     auto next_heartbeat = Clock::now() + heartbeat_every;
-    // Jittered so that workers started together do not contend for the rescue lock in step.
-    auto jittered = [&](std::chrono::milliseconds d) {
-        return std::chrono::milliseconds(std::uniform_int_distribution<long>(d.count() * 8 / 10, d.count() * 12 / 10)(rng));
-    };
-    auto next_rescue = Clock::now() + jittered(options_.rescue_interval);
     auto next_limits_refresh = Clock::now();
     std::optional<Clock::time_point> stop_deadline;
     bool more_waiting = false;  // the last claim filled every free slot: there may be more
@@ -423,7 +468,7 @@ void Worker::coordinate() {
         if (options_.prefetch_max_wait.count() > 0) oldest_waiting = impl_->runner.oldest_waiting();
         {
             std::unique_lock lock(mutex_);
-            auto until = std::min({next_poll, next_heartbeat, next_rescue});
+            auto until = std::min(next_poll, next_heartbeat);
             if (stop_deadline) until = std::min(until, *stop_deadline);
             if (!impl_->output.empty()) until = std::min(until, next_output_flush_);
             if (oldest_waiting) until = std::min(until, *oldest_waiting + options_.prefetch_max_wait);
@@ -489,10 +534,6 @@ void Worker::coordinate() {
             if (now >= next_heartbeat) {
                 heartbeat(store);
                 next_heartbeat = now + heartbeat_every;
-            }
-            if (now >= next_rescue && !stopping) {
-                LeaseRescuer::run_once(*conn);
-                next_rescue = now + jittered(options_.rescue_interval);
             }
             if (!stopping && free_slots > 0 && (poll_now || now >= next_poll)) {
                 if (now >= next_limits_refresh) {

@@ -15,7 +15,8 @@
 //    finished job's log is complete.
 //  - Extends all its leases in one statement every lease/3; learns there of
 //    leases lost and of cancel requests whose notification was lost.
-//  - Runs the lease rescue every few seconds (one worker at a time).
+//  - Runs the lease rescue every few seconds (one worker at a time across
+//    hosts) on a thread and connection of its own (worker/sweeper.hpp).
 //  - Stops a running job at once on a drover_cancel notification.
 //  - Prefetches while recent jobs are short: holds up to 2 x concurrency
 //    claimed jobs beyond its running ones (about 100 ms of work), waiting in
@@ -86,6 +87,10 @@ private:
     // Writes the outcomes not yet recorded and, when due, the jobs' output,
     // with an optional claim, in one round trip (JobStore::write_round).
     JobStore::RoundResult write_round(JobStore& store, const std::optional<JobStore::ClaimRequest>& claim);
+    // Writes a line in the log of each job whose outcome could not be recorded
+    // (its claim was lost while it ran), so the record shows the run.
+    void note_lost_attempts(JobStore& store, const std::vector<Outcome>& outcomes,
+                            const std::vector<std::int64_t>& recorded);
     void heartbeat(JobStore& store);
     // free_slots: what to claim (room for prefetched jobs included);
     // idle_slots: runner threads with nothing to do (claim.sql's idle_slots).

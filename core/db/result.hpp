@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@ public:
 
     int rows() const { return result_ ? PQntuples(result_.get()) : 0; }
     bool empty() const { return rows() == 0; }
+    // Rows an INSERT, UPDATE or DELETE without RETURNING touched.
+    std::int64_t affected() const { return result_ ? std::atoll(PQcmdTuples(result_.get())) : 0; }
     // Column index by name; throws Error when the query has no such column.
     int column(const char* name) const;
 

@@ -1,6 +1,7 @@
 #include "core/store/job_store.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace drover {
 namespace {
@@ -96,7 +97,7 @@ db::Params complete_params(const std::string& owner, const std::vector<Outcome>&
         retry_ins);
 }
 
-db::Params append_logs_params(const std::vector<LogLine>& lines) {
+db::Params append_logs_params(const std::string& owner, const std::vector<LogLine>& lines) {
     std::vector<std::int64_t> ids, attempts;
     std::vector<std::string> streams, times, texts;
     for (const auto& l : lines) {
@@ -106,7 +107,7 @@ db::Params append_logs_params(const std::vector<LogLine>& lines) {
         times.push_back(l.at);
         texts.push_back(l.line);
     }
-    return db::Params().add(ids).add(attempts).add(streams).add(times).add(texts);
+    return db::Params().add(owner).add(ids).add(attempts).add(streams).add(times).add(texts);
 }
 
 db::Params set_progress_params(const std::string& owner, const std::vector<Progress>& progress) {
@@ -199,6 +200,32 @@ void JobStore::set_kind_limit(const std::string& kind, int concurrency) {
     conn_.query("jobs/set_kind_limit", db::Params().add(kind).add(concurrency));
 }
 
+std::vector<LimitChange> JobStore::declare_limits(const std::map<std::string, int>& kind_limits,
+                                                  const std::map<std::string, int>& queue_limits) {
+    auto params = [](const std::map<std::string, int>& limits) {
+        std::vector<std::string> names;
+        std::vector<std::int64_t> values;
+        for (const auto& [name, concurrency] : limits) {
+            names.push_back(name);
+            values.push_back(concurrency);
+        }
+        return db::Params().add(names).add(values);
+    };
+    return db::in_transaction(conn_, [&] {
+        std::vector<LimitChange> out;
+        for (const auto& [scope, query, limits] :
+             {std::tuple{"kind", "jobs/declare_kind_limits", &kind_limits},
+              std::tuple{"queue", "jobs/declare_queue_limits", &queue_limits}}) {
+            auto r = conn_.query(query, params(*limits));
+            for (int i = 0; i < r.rows(); ++i) {
+                out.push_back({scope, std::string(r.text(i, 0)), std::string(r.text(i, 1)), r.optional_int64(i, 2),
+                               r.optional_int64(i, 3)});
+            }
+        }
+        return out;
+    });
+}
+
 std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
                                                   const std::optional<std::string>& now) {
     return ids_of(conn_.query("jobs/complete_many", complete_params(owner, outcomes, now)));
@@ -207,7 +234,7 @@ std::vector<std::int64_t> JobStore::complete_many(const std::string& owner, cons
 JobStore::RoundResult JobStore::write_round(const std::string& owner, const Round& round,
                                             const std::optional<ClaimRequest>& claim) {
     std::vector<db::Connection::Pipelined> queries{{"session/generic_plans", {}}};
-    if (!round.logs.empty()) queries.push_back({"jobs/append_logs", append_logs_params(round.logs)});
+    if (!round.logs.empty()) queries.push_back({"jobs/append_logs", append_logs_params(owner, round.logs)});
     if (!round.progress.empty()) queries.push_back({"jobs/set_progress", set_progress_params(owner, round.progress)});
     std::optional<std::size_t> complete_at, claim_at;
     if (!round.outcomes.empty()) {
@@ -244,16 +271,32 @@ std::optional<Job> JobStore::cancel(std::int64_t id, const std::string& app) {
     return job_from_row(r, 0);
 }
 
-int JobStore::rescue_expired(int limit, const std::optional<std::string>& now) {
-    return conn_.query("jobs/rescue_expired", db::Params().add(now).add(limit)).rows();
+int JobStore::rescue_expired(int limit, const std::optional<std::string>& now,
+                             const std::map<std::string, Backoff>& backoffs) {
+    std::vector<std::string> kinds, initial, multiplier, max;
+    for (const auto& [kind, b] : backoffs) {
+        kinds.push_back(kind);
+        initial.push_back(std::to_string(b.initial_s));
+        multiplier.push_back(std::to_string(b.multiplier));
+        max.push_back(std::to_string(b.max_s));
+    }
+    return conn_.query("jobs/rescue_expired",
+                       db::Params().add(now).add(limit).add(kinds).add(initial).add(multiplier).add(max))
+        .rows();
 }
 
-void JobStore::append_logs(const std::vector<LogLine>& lines) {
-    if (!lines.empty()) conn_.query("jobs/append_logs", append_logs_params(lines));
+int JobStore::append_logs(const std::string& owner, const std::vector<LogLine>& lines) {
+    if (lines.empty()) return 0;
+    return static_cast<int>(conn_.query("jobs/append_logs", append_logs_params(owner, lines)).affected());
 }
 
 void JobStore::set_progress(const std::string& owner, const std::vector<Progress>& progress) {
     if (!progress.empty()) conn_.query("jobs/set_progress", set_progress_params(owner, progress));
+}
+
+void JobStore::note_lost_attempts(const std::string& owner, const std::vector<std::int64_t>& ids,
+                                  const std::vector<std::int64_t>& attempts, const std::vector<std::string>& whats) {
+    if (!ids.empty()) conn_.query("jobs/note_lost_attempts", db::Params().add(owner).add(ids).add(attempts).add(whats));
 }
 
 std::vector<LogLine> JobStore::logs_page(std::int64_t job_id, const std::string& app, std::int64_t after,

@@ -3,12 +3,14 @@
 // Every method is one statement; none opens a transaction of its own, so a
 // caller can compose them inside one.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/db/connection.hpp"
 #include "core/job.hpp"
+#include "core/kinds.hpp"
 
 namespace drover {
 
@@ -48,6 +50,17 @@ struct Outcome {
     std::optional<std::string> error;
     std::optional<int> snooze_s;
     std::optional<int> retry_in_s;  // retry: the kind's own backoff; none = the default formula
+    bool ran = true;  // false: a prefetched job that ended without starting (not written to the database)
+};
+
+// A concurrency limit a kinds file declaration added, changed or removed (or
+// that an operator's row overrides), see jobs/declare_kind_limits.sql.
+struct LimitChange {
+    std::string scope;   // kind or queue
+    std::string change;  // added, changed, removed, operator_wins
+    std::string name;
+    std::optional<std::int64_t> old_concurrency;
+    std::optional<std::int64_t> new_concurrency;
 };
 
 struct LeaseStatus {
@@ -105,6 +118,10 @@ public:
     // Which of `kinds` have a due job in `queue` and seem to have room (a hint, read without locks).
     std::vector<std::string> limited_kinds_due(const std::string& queue, const std::vector<std::string>& kinds);
     void set_kind_limit(const std::string& kind, int concurrency);
+    // Makes the limits owned by kinds files exactly these (a worker's kinds
+    // file), leaving operators' rows alone; one transaction.
+    std::vector<LimitChange> declare_limits(const std::map<std::string, int>& kind_limits,
+                                            const std::map<std::string, int>& queue_limits);
 
     // Returns the ids recorded; the others were no longer running under this owner's lease.
     std::vector<std::int64_t> complete_many(const std::string& owner, const std::vector<Outcome>& outcomes,
@@ -143,10 +160,19 @@ public:
     // stop it. Returns the job, or nothing when it is unknown or finished.
     std::optional<Job> cancel(std::int64_t id, const std::string& app);
     // Puts back up to `limit` jobs whose lease expired; returns how many.
-    int rescue_expired(int limit, const std::optional<std::string>& now = std::nullopt);
+    // `backoffs`: the kinds' own retry backoff (others get the default).
+    int rescue_expired(int limit, const std::optional<std::string>& now = std::nullopt,
+                       const std::map<std::string, Backoff>& backoffs = {});
 
-    void append_logs(const std::vector<LogLine>& lines);
+    // Stores the lines of attempts `owner` still holds (running under its
+    // lease, same attempt); drops the others. Returns how many were stored.
+    int append_logs(const std::string& owner, const std::vector<LogLine>& lines);
     void set_progress(const std::string& owner, const std::vector<Progress>& progress);
+    // Notes in each job's log that `owner` ran this attempt without holding
+    // its claim any more (jobs/note_lost_attempts.sql); `what` says what
+    // became of the run. Ids, attempts and whats go together.
+    void note_lost_attempts(const std::string& owner, const std::vector<std::int64_t>& ids,
+                            const std::vector<std::int64_t>& attempts, const std::vector<std::string>& whats);
     // Up to `limit` lines of the app's job after line id `after`, in order.
     std::vector<LogLine> logs_page(std::int64_t job_id, const std::string& app, std::int64_t after, int limit);
 

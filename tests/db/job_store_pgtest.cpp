@@ -46,6 +46,8 @@ std::vector<std::int64_t> ids(const std::vector<ClaimedJob>& jobs) {
 
 }  // namespace
 
+static double seconds_value(db::Connection& conn, const std::string& sql) { return std::stod(std::string(conn.exec(sql).text(0, 0))); }
+
 BOOST_FIXTURE_TEST_SUITE(job_store_pgtest, Fixture)
 
 BOOST_AUTO_TEST_CASE(insert_then_get_round_trips_every_field) {
@@ -391,9 +393,10 @@ BOOST_AUTO_TEST_CASE(snooze_reruns_later_without_using_an_attempt) {
 
 BOOST_AUTO_TEST_CASE(logs_page_in_order_with_a_cursor) {
     auto id = add();
+    BOOST_REQUIRE(store.claim("w", "default", 1, 30).size() == 1u);
     std::vector<LogLine> lines;
     for (int i = 0; i < 25; ++i) lines.push_back({0, id, 1, i % 2 ? "stderr" : "stdout", "2026-01-01T00:00:00Z", "line " + std::to_string(i)});
-    store.append_logs(lines);
+    BOOST_TEST(store.append_logs("w", lines) == 25);
     std::vector<std::string> seen;
     std::int64_t cursor = 0;
     for (;;) {
@@ -405,6 +408,46 @@ BOOST_AUTO_TEST_CASE(logs_page_in_order_with_a_cursor) {
     BOOST_REQUIRE(seen.size() == 25u);
     for (int i = 0; i < 25; ++i) BOOST_TEST(seen[i] == "line " + std::to_string(i));
     BOOST_TEST(store.logs_page(id, "other-app", 0, 10).empty());
+}
+
+BOOST_AUTO_TEST_CASE(rescue_waits_the_kinds_own_backoff) {
+    auto slow = add();
+    auto other = add();
+    conn.exec("UPDATE drover.jobs SET kind = 'slow' WHERE id = " + std::to_string(slow));
+    store.claim("dead-worker", "default", 2, 30);
+    auto later = "2999-01-01T00:00:00Z";
+    // Attempt 1 failed: the kind's backoff says 1000 s; the default says 1^4 + 1 = 2 s.
+    BOOST_TEST(store.rescue_expired(100, later, {{"slow", Backoff{1000, 2, 3600}}}) == 2);
+    auto delay = [&](std::int64_t id) {
+        return seconds_value(conn, "SELECT extract(epoch FROM run_at - '2999-01-01T00:00:00Z')::float8 FROM drover.jobs "
+                               "WHERE id = " + std::to_string(id));
+    };
+    BOOST_TEST(delay(slow) >= 900.0);
+    BOOST_TEST(delay(slow) <= 1100.0);
+    BOOST_TEST(delay(other) >= 1.8);
+    BOOST_TEST(delay(other) <= 2.2);
+}
+
+BOOST_AUTO_TEST_CASE(append_logs_keeps_only_lines_of_attempts_the_worker_holds) {
+    auto mine = add();
+    auto lost = add();
+    BOOST_REQUIRE(store.claim("w", "default", 2, 30).size() == 2u);
+    // `lost`'s lease expires and the rescue puts it back: a second worker runs attempt 2.
+    conn.exec("UPDATE drover.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = " + std::to_string(lost));
+    BOOST_REQUIRE(store.rescue_expired(10) == 1);
+    BOOST_REQUIRE(store.claim("w2", "default", 1, 30, "2999-01-01T00:00:00Z").size() == 1u);
+    auto line = [](std::int64_t job, int attempt, std::string text) {
+        return LogLine{0, job, attempt, "stdout", "2026-01-01T00:00:00Z", std::move(text)};
+    };
+    // The first worker still writes for both: its line for `lost` is dropped,
+    // whatever attempt it names; the second worker's line is kept.
+    BOOST_TEST(store.append_logs("w", {line(mine, 1, "a"), line(lost, 1, "stale"), line(lost, 2, "forged"),
+                                       line(mine, 1, "b")}) == 2);
+    BOOST_TEST(store.append_logs("w2", {line(lost, 2, "fresh"), line(lost, 1, "old attempt")}) == 1);
+    std::vector<std::string> kept;
+    for (auto& l : store.logs_page(mine, "default", 0, 10)) kept.push_back(l.line);
+    for (auto& l : store.logs_page(lost, "default", 0, 10)) kept.push_back(l.line);
+    BOOST_TEST(kept == (std::vector<std::string>{"a", "b", "fresh"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(schema_refuses_inconsistent_rows) {

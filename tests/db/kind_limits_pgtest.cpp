@@ -238,4 +238,37 @@ BOOST_AUTO_TEST_CASE(racing_kind_and_queue_claims_hold_both_limits_without_deadl
     BOOST_TEST(running("queue = 'print'") <= 2);
 }
 
+BOOST_AUTO_TEST_CASE(a_kinds_file_owns_its_limits_and_removing_one_removes_it) {
+    auto limits = [&](const std::string& table) {
+        std::vector<std::string> out;
+        auto r = conn.exec("SELECT " + std::string(table == "kind_limits" ? "kind" : "queue") +
+                           " || '=' || concurrency || ':' || source FROM drover." + table + " ORDER BY 1");
+        for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
+        return out;
+    };
+    using V = std::vector<std::string>;
+    // An operator paused a kind by hand; no kinds file may touch that row.
+    conn.exec("INSERT INTO drover.kind_limits (kind, concurrency, source) VALUES ('paused', 0, 'operator')");
+    auto first = store.declare_limits({{"render", 3}, {"print", 1}, {"paused", 5}}, {{"media", 2}});
+    BOOST_TEST(limits("kind_limits") == (V{"paused=0:operator", "print=1:kinds_file", "render=3:kinds_file"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(limits("queue_limits") == (V{"media=2:kinds_file"}), boost::test_tools::per_element());
+    BOOST_REQUIRE(first.size() == 4u);
+    BOOST_TEST(first[0].change == "operator_wins");  // paused: the file says 5, the operator's 0 stays
+    BOOST_TEST(first[1].change == "added");
+    // The next start's file dropped print and media and changed render: the rows follow it.
+    auto second = store.declare_limits({{"render", 4}}, {});
+    BOOST_TEST(limits("kind_limits") == (V{"paused=0:operator", "render=4:kinds_file"}), boost::test_tools::per_element());
+    BOOST_TEST(limits("queue_limits").empty());
+    std::vector<std::string> changes;
+    for (const auto& c : second) changes.push_back(c.scope + " " + c.change + " " + c.name);
+    BOOST_TEST(changes == (V{"kind removed print", "kind changed render", "queue removed media"}),
+               boost::test_tools::per_element());
+    // The same file again changes nothing.
+    BOOST_TEST(store.declare_limits({{"render", 4}}, {}).empty());
+    // A removed limit no longer holds claims back.
+    add_many(5, "print");
+    BOOST_TEST((store.limited_kinds() == V{"paused", "render"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

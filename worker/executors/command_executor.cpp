@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/storable.hpp"
 #include "worker/executors/control_protocol.hpp"
 
 extern char** environ;
@@ -68,8 +69,12 @@ public:
         }
         pending_.erase(0, start);
         while (pending_.size() >= max_line) {
-            emit(std::string_view(pending_).substr(0, max_line));
-            pending_.erase(0, max_line);
+            // Not inside a UTF-8 sequence, so a long line stays readable across the cut.
+            auto piece = utf8_prefix(pending_, max_line);
+            if (piece.empty()) piece = std::string_view(pending_).substr(0, max_line);
+            auto n = piece.size();
+            emit(piece);
+            pending_.erase(0, n);
         }
     }
     template <typename Emit>
@@ -168,7 +173,9 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     LineSplitter splitters[3];
     std::optional<std::string> result_json;
     std::optional<int> snooze_s;
-    auto on_line = [&](int stream, std::string_view line) {
+    auto on_line = [&](int stream, std::string_view raw) {
+        // Whatever bytes the job wrote: what is kept (log, error tail, progress) is storable text.
+        std::string line = storable_text(raw);
         if (stream == 0 || stream == 1) {
             std::string& tail = stream == 0 ? out_tail : err_tail;
             tail.append(line).append("\n");
@@ -185,7 +192,7 @@ AttemptResult CommandExecutor::run(JobControl& control) {
             snooze_s = s->seconds;
         } else {
             control.log("runner", "ignored control line (" + std::get<BadLine>(parsed).why + "): " +
-                                      std::string(line.substr(0, 200)));
+                                      std::string(utf8_prefix(line, 200)));
         }
     };
 

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/storable.hpp"
 
 namespace drover::worker {
 namespace {
@@ -35,6 +36,7 @@ ControlLine parse_control_line(std::string_view line) {
         } catch (const InputError&) {
             return BadLine{"result is not valid JSON"};
         }
+        if (auto why = jsonb_refusal(rest)) return BadLine{"result cannot be stored: " + *why};
         return ResultLine{std::string(rest)};
     }
     if (verb == "snooze") {

@@ -1,0 +1,33 @@
+-- jobs/declare_kind_limits: makes the kind limits owned by kinds files
+-- (source = 'kinds_file') exactly the ones a worker's kinds file declares:
+-- adds and changes those, removes the others. Rows an operator set are left
+-- alone, and win. Returns what changed (added, changed, removed, and
+-- operator_wins where an operator's row differs from the file), for the
+-- worker to log. `before` reads the table as it was:
+-- every part of one statement sees the same snapshot.
+-- $1 kinds, $2 their concurrency
+WITH declared AS (
+    SELECT * FROM unnest($1::text[], $2::integer[]) AS d(kind, concurrency)
+), before AS (
+    SELECT kind, concurrency, source FROM drover.kind_limits
+), removed AS (
+    DELETE FROM drover.kind_limits AS l
+    WHERE l.source = 'kinds_file' AND NOT EXISTS (SELECT 1 FROM declared AS d WHERE d.kind = l.kind)
+    RETURNING l.kind, l.concurrency
+), upserted AS (
+    INSERT INTO drover.kind_limits AS l (kind, concurrency, source)
+    SELECT kind, concurrency, 'kinds_file' FROM declared
+    ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency
+    WHERE l.source = 'kinds_file' AND l.concurrency <> excluded.concurrency
+    RETURNING l.kind, l.concurrency
+)
+SELECT 'removed' AS change, r.kind AS name, r.concurrency AS old_concurrency, NULL::integer AS new_concurrency
+FROM removed AS r
+UNION ALL
+SELECT CASE WHEN b.kind IS NULL THEN 'added' ELSE 'changed' END, u.kind, b.concurrency, u.concurrency
+FROM upserted AS u LEFT JOIN before AS b USING (kind)
+UNION ALL
+SELECT 'operator_wins', d.kind, b.concurrency, d.concurrency
+FROM declared AS d JOIN before AS b USING (kind)
+WHERE b.source = 'operator' AND b.concurrency <> d.concurrency
+ORDER BY 2;

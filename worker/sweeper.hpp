@@ -1,0 +1,43 @@
+#pragma once
+// The worker's periodic sweeps (today the lease rescue), on a thread and a
+// database connection of their own: a rescue of 10 x 1,000 rows once ran on
+// the claim connection, inside the coordinator, delaying claims, completions
+// and heartbeats meanwhile. Each sweep takes a transaction-level advisory
+// lock, so across all workers on all hosts one runs it at a time; the
+// interval is jittered so that workers started together do not contend in
+// step. A failing sweep is logged and tried again at the next interval: it
+// never stops the worker.
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/kinds.hpp"
+
+namespace drover::worker {
+
+class Sweeper {
+public:
+    Sweeper(std::string database_url, std::chrono::milliseconds interval, std::map<std::string, Backoff> backoffs);
+    ~Sweeper();
+    Sweeper(const Sweeper&) = delete;
+    Sweeper& operator=(const Sweeper&) = delete;
+
+    void start();
+    void stop();  // waits for a sweep in progress to end
+
+private:
+    void loop();
+
+    std::string database_url_;
+    std::chrono::milliseconds interval_;
+    std::map<std::string, Backoff> backoffs_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace drover::worker
