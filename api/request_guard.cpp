@@ -186,7 +186,8 @@ Tcp::Handler& as_tcp(Http::Handler& handler) { return handler; }
 
 class RequestGuard final : public Http::Handler {
 public:
-    explicit RequestGuard(std::shared_ptr<Http::Handler> inner) : inner_(std::move(inner)) {}
+    RequestGuard(std::shared_ptr<Http::Handler> inner, RequestLimits limits)
+        : inner_(std::move(inner)), limits_(std::move(limits)) {}
 
     // Pistache clones the handler once per reactor thread: each clone gets a
     // clone of the router's handler of its own.
@@ -252,7 +253,7 @@ private:
             head.erase(0, blank);
             scanned = 0;
         }
-        const std::size_t max = getMaxRequestSize();
+        const std::size_t max = limits_.normal ? limits_.normal : getMaxRequestSize();
         auto end = head.find("\r\n\r\n", scanned >= 3 ? scanned - 3 : 0);
         if (end == std::string::npos || end + 4 > max) {
             if (head.size() > max) {
@@ -263,7 +264,11 @@ private:
             return;
         }
         const std::size_t head_size = end + 4;
-        auto checked = check_head(std::string_view(head).substr(0, head_size), max);
+        std::size_t request_max = max;
+        for (const auto& [prefix, limit] : limits_.large) {
+            if (std::string_view(head).substr(0, head_size).starts_with(prefix)) request_max = limit;
+        }
+        auto checked = check_head(std::string_view(head).substr(0, head_size), request_max);
         if (auto* refusal = std::get_if<Refusal>(&checked)) {
             refuse(peer, state, std::move(*refusal));
             return;
@@ -352,6 +357,7 @@ private:
     }
 
     std::shared_ptr<Http::Handler> inner_;
+    RequestLimits limits_;
     bool attached_ = false;
 };
 
@@ -366,7 +372,7 @@ std::string join_methods(std::vector<Http::Method> methods) {
 
 }  // namespace
 
-std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original) {
+std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original, RequestLimits limits) {
     auto router = std::make_shared<Rest::Router>(original);
     auto& routes = (*router).*member_of(RouterRoutes{});
     // Router::route() looks its table up with operator[], which inserts a
@@ -403,7 +409,7 @@ std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original) {
         send_reply(response, reply, ctx);
         return Rest::Route::Result::Ok;
     });
-    return std::make_shared<RequestGuard>(Rest::Router::handler(router));
+    return std::make_shared<RequestGuard>(Rest::Router::handler(router), std::move(limits));
 }
 
 }  // namespace drover::api

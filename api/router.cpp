@@ -86,6 +86,16 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     Rest::Routes::Get(router, root + "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
     Rest::Routes::Post(router, root + "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
     Rest::Routes::Post(router, root + "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
+    Rest::Routes::Post(router, root + "/v1/uploads", keyed(auth, submit, h.uploads, &UploadsHandler::create));
+    Rest::Routes::Get(router, root + "/v1/uploads/:id", keyed(auth, read, h.uploads, &UploadsHandler::get));
+    Rest::Routes::Post(router, root + "/v1/uploads/sessions",
+                       keyed(auth, submit, h.uploads, &UploadsHandler::create_session));
+    Rest::Routes::Get(router, root + "/v1/uploads/sessions/:id",
+                      keyed(auth, read, h.uploads, &UploadsHandler::get_session));
+    Rest::Routes::Put(router, root + "/v1/uploads/sessions/:id/parts/:n",
+                      keyed(auth, submit, h.uploads, &UploadsHandler::put_part));
+    Rest::Routes::Post(router, root + "/v1/uploads/sessions/:id/complete",
+                       keyed(auth, submit, h.uploads, &UploadsHandler::complete));
     add_not_found(router);
 }
 

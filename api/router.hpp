@@ -11,6 +11,7 @@
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "api/handlers/status_handler.hpp"
+#include "api/handlers/uploads_handler.hpp"
 
 namespace drover::api {
 
@@ -19,6 +20,7 @@ struct Handlers {
     JobsHandler& jobs;
     KeysHandler& keys;
     StatusHandler& status;
+    UploadsHandler& uploads;
 };
 
 // root_path ("" or "/prefix"): prepended to every public route (DROVER_ROOT_PATH).

@@ -42,6 +42,40 @@ Authenticator::Options auth_options(const Config& config) {
     return o;
 }
 
+UploadsHandler::Options upload_options(const Config& config) {
+    UploadsHandler::Options o;
+    o.storage_root = storage::storage_root(config);
+    o.limits.max_entries = static_cast<std::uint64_t>(config.integer("max_upload_entries"));
+    o.limits.max_uncompressed_bytes = static_cast<std::uint64_t>(config.integer("max_upload_uncompressed_bytes"));
+    o.max_storage_bytes = config.integer("max_storage_bytes");
+    o.root_path = config.str("root_path");
+    o.max_part_bytes = config.integer("max_upload_part_bytes");
+    o.max_parted_bytes = config.integer("max_parted_upload_bytes");
+    o.session_ttl_s = std::max<std::int64_t>(1, config.integer("upload_session_ttl_s"));
+    return o;
+}
+
+// POST /v1/uploads may carry up to DROVER_MAX_UPLOAD_BYTES of body (plus
+// headers), a part of a parted upload DROVER_MAX_UPLOAD_PART_BYTES; every
+// other request keeps DROVER_MAX_REQUEST_BYTES.
+constexpr std::size_t upload_header_allowance = 64 * 1024;
+
+RequestLimits request_limits(const Config& config) {
+    RequestLimits limits;
+    limits.normal = static_cast<std::size_t>(config.integer("max_request_bytes"));
+    auto upload = static_cast<std::size_t>(config.integer("max_upload_bytes")) + upload_header_allowance;
+    limits.large.emplace_back("POST " + config.str("root_path") + "/v1/uploads ", std::max(upload, limits.normal));
+    auto part = static_cast<std::size_t>(config.integer("max_upload_part_bytes")) + upload_header_allowance;
+    limits.large.emplace_back("PUT " + config.str("root_path") + "/v1/uploads/sessions/", std::max(part, limits.normal));
+    return limits;
+}
+
+std::size_t endpoint_max(const RequestLimits& limits) {
+    std::size_t max = limits.normal;
+    for (const auto& [prefix, limit] : limits.large) max = std::max(max, limit);
+    return max;
+}
+
 }  // namespace
 
 Server::Server(const Config& config, KindRegistry kinds)
@@ -54,22 +88,24 @@ Server::Server(const Config& config, KindRegistry kinds)
       keys_(db_),
       status_(db_),
       admin_(db_),
+      uploads_(db_, upload_options(config)),
       auth_(auth_options(config)) {
-    add_routes(router_, Handlers{health_, jobs_, keys_, status_}, auth_, root_path(config));
+    add_routes(router_, Handlers{health_, jobs_, keys_, status_, uploads_}, auth_, root_path(config));
     add_admin_routes(admin_router_, admin_, auth_);
+    const auto limits = request_limits(config);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);
     auto options = Http::Endpoint::options()
                        .threads(static_cast<int>(config.integer("api_threads")))
                        .flags(Tcp::Options::ReuseAddr)
-                       .maxRequestSize(static_cast<std::size_t>(config.integer("max_request_bytes")))
+                       .maxRequestSize(endpoint_max(limits))
                        // Slow clients lose their connection instead of holding it.
                        .headerTimeout(std::chrono::seconds(10))
                        .bodyTimeout(std::chrono::seconds(30));
     endpoint_->init(options);
     // The router's handler behind a guard that checks each request's headers
     // before Pistache parses them (see request_guard.hpp).
-    endpoint_->setHandler(guarded_handler(router_));
+    endpoint_->setHandler(guarded_handler(router_, limits));
 
     // The admin listener: its own address (loopback by default), one thread.
     Address admin_address(config.str("admin_host"),

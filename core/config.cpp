@@ -92,6 +92,29 @@ const std::vector<Setting>& all_settings() {
          worker, true},
         {"shutdown_grace_s", "DROVER_SHUTDOWN_GRACE_S", "10",
          "on SIGTERM, how long running jobs may finish before they are stopped", api | worker, true},
+        // Files: uploads, artifacts and the storage they share (docs/storage.md).
+        {"storage_dir", "DROVER_STORAGE_DIR", "",
+         "root folder of stored files (uploads, artifacts), content-addressed by sha256; every API and worker "
+         "process must see the same folder (default: <DROVER_STATE_DIR>/storage)",
+         api | worker | cli},
+        {"max_upload_bytes", "DROVER_MAX_UPLOAD_BYTES", "67108864",
+         "largest zip one POST /v1/uploads may send (the body is held in memory while it is checked); larger "
+         "gets 413",
+         api, true},
+        {"max_upload_entries", "DROVER_MAX_UPLOAD_ENTRIES", "10000",
+         "most entries (files and folders) an uploaded zip may hold", api | worker, true},
+        {"max_upload_uncompressed_bytes", "DROVER_MAX_UPLOAD_UNCOMPRESSED_BYTES", "1073741824",
+         "most bytes an uploaded zip may unpack to, counted from the bytes actually decompressed", api | worker,
+         true},
+        {"max_upload_part_bytes", "DROVER_MAX_UPLOAD_PART_BYTES", "8388608",
+         "largest part of a parted upload (PUT /v1/uploads/sessions/{id}/parts/{n}); larger gets 413", api, true},
+        {"max_parted_upload_bytes", "DROVER_MAX_PARTED_UPLOAD_BYTES", "1073741824",
+         "largest zip a parted upload may assemble (its parts together); more gets 413", api, true},
+        {"upload_session_ttl_s", "DROVER_UPLOAD_SESSION_TTL_S", "86400",
+         "how long a parted upload stays open; then its parts are deleted", api, true},
+        {"max_storage_bytes", "DROVER_MAX_STORAGE_BYTES", "10737418240",
+         "most bytes of stored files (each distinct content counted once); an upload that does not fit gets 507",
+         api | worker | cli, true},
     };
     return table;
 }

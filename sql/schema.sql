@@ -292,6 +292,20 @@ CREATE TABLE drover.apps (
 
 
 --
+-- Name: blobs; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.blobs (
+    sha256 text NOT NULL,
+    size bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT blobs_sha256_hex CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT blobs_size_range CHECK ((size >= 0))
+);
+
+
+--
 -- Name: job_logs; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -361,6 +375,85 @@ CREATE TABLE drover.queue_limits (
 
 
 --
+-- Name: upload_parts; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.upload_parts (
+    session_id bigint NOT NULL,
+    number integer NOT NULL,
+    size bigint NOT NULL,
+    sha256 text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT upload_parts_number_range CHECK (((number >= 1) AND (number <= 10000))),
+    CONSTRAINT upload_parts_sha256_hex CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT upload_parts_size_range CHECK ((size >= 0))
+);
+
+
+--
+-- Name: upload_sessions; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.upload_sessions (
+    id bigint NOT NULL,
+    app text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT upload_sessions_expiry_after_creation CHECK ((expires_at > created_at))
+);
+
+
+--
+-- Name: upload_sessions_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.upload_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.upload_sessions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: uploads; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.uploads (
+    id bigint NOT NULL,
+    app text NOT NULL,
+    sha256 text NOT NULL,
+    size bigint NOT NULL,
+    media_type text DEFAULT 'application/zip'::text NOT NULL,
+    entries bigint NOT NULL,
+    uncompressed_size bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone DEFAULT now() NOT NULL,
+    whitelisted boolean DEFAULT false NOT NULL,
+    protected boolean DEFAULT false NOT NULL,
+    expires_at timestamp with time zone,
+    CONSTRAINT uploads_protected_is_whitelisted CHECK (((NOT protected) OR whitelisted)),
+    CONSTRAINT uploads_size_range CHECK (((size >= 0) AND (entries >= 0) AND (uncompressed_size >= 0)))
+);
+
+
+--
+-- Name: uploads_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.uploads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.uploads_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: workers; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -408,6 +501,14 @@ ALTER TABLE ONLY drover.apps
 
 
 --
+-- Name: blobs blobs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.blobs
+    ADD CONSTRAINT blobs_pkey PRIMARY KEY (sha256);
+
+
+--
 -- Name: job_logs job_logs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -440,6 +541,30 @@ ALTER TABLE ONLY drover.queue_limits
 
 
 --
+-- Name: upload_parts upload_parts_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.upload_parts
+    ADD CONSTRAINT upload_parts_pkey PRIMARY KEY (session_id, number);
+
+
+--
+-- Name: upload_sessions upload_sessions_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.upload_sessions
+    ADD CONSTRAINT upload_sessions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: uploads uploads_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.uploads
+    ADD CONSTRAINT uploads_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: workers workers_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -460,6 +585,13 @@ ALTER TABLE ONLY public.schema_migrations
 --
 
 CREATE INDEX api_keys_by_app ON drover.api_keys USING btree (app, id);
+
+
+--
+-- Name: blobs_by_last_use; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX blobs_by_last_use ON drover.blobs USING btree (last_used_at, sha256);
 
 
 --
@@ -519,6 +651,34 @@ CREATE UNIQUE INDEX jobs_unique_key_unfinished ON drover.jobs USING btree (app, 
 
 
 --
+-- Name: upload_sessions_by_expiry; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX upload_sessions_by_expiry ON drover.upload_sessions USING btree (expires_at);
+
+
+--
+-- Name: uploads_by_app; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX uploads_by_app ON drover.uploads USING btree (app, id);
+
+
+--
+-- Name: uploads_by_last_use; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX uploads_by_last_use ON drover.uploads USING btree (last_used_at, id) WHERE (NOT whitelisted);
+
+
+--
+-- Name: uploads_by_sha256; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX uploads_by_sha256 ON drover.uploads USING btree (sha256);
+
+
+--
 -- Name: workers_by_worker_id; Type: INDEX; Schema: drover; Owner: -
 --
 
@@ -548,6 +708,38 @@ ALTER TABLE ONLY drover.api_keys
 
 
 --
+-- Name: upload_parts upload_parts_session_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.upload_parts
+    ADD CONSTRAINT upload_parts_session_id_fkey FOREIGN KEY (session_id) REFERENCES drover.upload_sessions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: upload_sessions upload_sessions_app_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.upload_sessions
+    ADD CONSTRAINT upload_sessions_app_fkey FOREIGN KEY (app) REFERENCES drover.apps(name);
+
+
+--
+-- Name: uploads uploads_app_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.uploads
+    ADD CONSTRAINT uploads_app_fkey FOREIGN KEY (app) REFERENCES drover.apps(name);
+
+
+--
+-- Name: uploads uploads_sha256_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.uploads
+    ADD CONSTRAINT uploads_sha256_fkey FOREIGN KEY (sha256) REFERENCES drover.blobs(sha256);
+
+
+--
 -- PostgreSQL database dump complete
 --
 
@@ -566,4 +758,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000005'),
     ('20261123000006'),
     ('20261201000010'),
-    ('20261201000021');
+    ('20261201000021'),
+    ('20261201000030'),
+    ('20261201000031');

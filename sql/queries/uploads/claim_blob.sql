@@ -1,0 +1,9 @@
+-- uploads/claim_blob: the blob row for content about to be stored, locked for
+-- the rest of the transaction, so that a sweep deleting this blob and an
+-- upload storing it again take turns. inserted: true when the row is new (the
+-- caller then owns the file it writes and deletes it if it cannot commit).
+-- $1 sha256, $2 size, $3 now (NULL: now())
+INSERT INTO drover.blobs AS b (sha256, size, created_at, last_used_at)
+VALUES ($1, $2, coalesce($3::timestamptz, now()), coalesce($3::timestamptz, now()))
+ON CONFLICT (sha256) DO UPDATE SET last_used_at = greatest(b.last_used_at, excluded.last_used_at)
+RETURNING sha256, size, (xmax = 0) AS inserted;
