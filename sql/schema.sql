@@ -149,6 +149,7 @@ CREATE TABLE drover.jobs (
     last_error text,
     errors jsonb DEFAULT '[]'::jsonb NOT NULL,
     cancel_requested_at timestamp with time zone,
+    upload_id bigint,
     CONSTRAINT jobs_app_valid CHECK ((app ~ '^[A-Za-z0-9_.:-]{1,64}$'::text)),
     CONSTRAINT jobs_args_object CHECK ((jsonb_typeof(args) = 'object'::text)),
     CONSTRAINT jobs_attempt_range CHECK (((attempt >= 0) AND (attempt <= max_attempts))),
@@ -609,6 +610,13 @@ CREATE INDEX jobs_by_app_newest ON drover.jobs USING btree (app, id DESC);
 
 
 --
+-- Name: jobs_by_upload; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_by_upload ON drover.jobs USING btree (upload_id) WHERE (upload_id IS NOT NULL);
+
+
+--
 -- Name: jobs_claimable; Type: INDEX; Schema: drover; Owner: -
 --
 
@@ -708,6 +716,14 @@ ALTER TABLE ONLY drover.api_keys
 
 
 --
+-- Name: jobs jobs_upload_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.jobs
+    ADD CONSTRAINT jobs_upload_id_fkey FOREIGN KEY (upload_id) REFERENCES drover.uploads(id) ON DELETE SET NULL;
+
+
+--
 -- Name: upload_parts upload_parts_session_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -760,4 +776,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000010'),
     ('20261201000021'),
     ('20261201000030'),
-    ('20261201000031');
+    ('20261201000031'),
+    ('20261201000032');

@@ -111,6 +111,20 @@ InputError in_batch(const InputError& e, std::size_t index) {
 
 constexpr std::size_t max_batch = 10000;
 
+// A job that names an upload: inserted and attached to the upload in one
+// transaction, so no worker can claim it without its upload; an upload that
+// does not exist or is another app's refuses the job (and nothing is inserted).
+JobStore::Inserted insert_with_upload(db::Connection& conn, const NewJob& job) {
+    return db::in_transaction(conn, [&] {
+        auto inserted = JobStore(conn).insert(job);
+        if (!inserted.created) return inserted;  // an unfinished job with the same unique_key
+        if (conn.query("uploads/attach_to_job", db::Params().add(inserted.job.id).add(*job.upload_id)).empty()) {
+            throw invalid("unknown_upload", "\"upload_id\" names no upload of this app", "upload_id");
+        }
+        return inserted;
+    });
+}
+
 }  // namespace
 
 void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& request,
@@ -120,7 +134,11 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
     db_.run(std::move(response), std::move(ctx), [job = std::move(job), root = root_path_](db::Connection& conn) {
         JobStore::Inserted inserted;
         try {
-            inserted = JobStore(conn).insert(job);
+            if (job.upload_id) {
+                inserted = insert_with_upload(conn, job);
+            } else {
+                inserted = JobStore(conn).insert(job);
+            }
         } catch (const DbError& e) {
             // 22007/22008/22009: a run_at of the right shape that is no real instant (30 February, +99:00).
             if (e.sqlstate() == "22007" || e.sqlstate() == "22008" || e.sqlstate() == "22009") {
@@ -294,6 +312,10 @@ void JobsHandler::create_batch(RequestContext ctx, const Pistache::Rest::Request
     for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
         try {
             jobs.push_back(parse_new_job(list[i], kinds_, ctx.app));
+            if (jobs.back().upload_id) {
+                throw invalid("unknown_field", "\"upload_id\" is not taken in a batch yet; use POST /v1/jobs",
+                              "upload_id");
+            }
         } catch (const InputError& e) {
             throw in_batch(e, i);
         }

@@ -1,4 +1,5 @@
 #include "worker/executors/command_executor.hpp"
+#include "worker/executors/inbound.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -115,6 +116,7 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     const ClaimedJob& job = control.job();
     try {
         folder_.prepare(job.args_json);
+        stage_inbound(job, folder_.inbound());  // the job's upload, unpacked (inbound.hpp)
     } catch (const std::exception& e) {
         return AttemptResult::retry(std::string("job folder: ") + e.what());
     }

@@ -65,7 +65,8 @@ WITH picked AS MATERIALIZED (
         progress_message = NULL
     FROM picked
     WHERE j.id = picked.id
-    RETURNING j.id, j.kind, j.queue, j.args, j.attempt, j.max_attempts, j.timeout_s, j.priority, j.run_at
+    RETURNING j.id, j.kind, j.queue, j.args, j.attempt, j.max_attempts, j.timeout_s, j.priority, j.run_at,
+              j.upload_id
 ), idle AS (
     -- The slots this claim left empty. A worker with idle slots claims again
     -- when an insert wakes it (drover.notify_jobs_inserted reads this) or at
