@@ -31,10 +31,16 @@ private:
 
 void send_reply(Pistache::Http::ResponseWriter& response, const Reply& reply, const RequestContext& ctx) {
     response.headers().add(std::make_shared<NamedHeader>("X-Request-Id", ctx.request_id));
+    // A Reply may name its own Content-Type (artifact downloads); JSON otherwise.
+    std::optional<Pistache::Http::Mime::MediaType> type;
     for (const auto& [name, value] : reply.headers) {
+        if (name == "Content-Type") {
+            type = Pistache::Http::Mime::MediaType::fromString(value);
+            continue;
+        }
         response.headers().add(std::make_shared<NamedHeader>(name, value));
     }
-    response.send(reply.code, reply.body, MIME(Application, Json));
+    response.send(reply.code, reply.body, type ? *type : MIME(Application, Json));
 }
 
 DbExecutor::DbExecutor(std::string database_url, int connections, std::size_t queue_limit, int statement_timeout_ms)

@@ -96,6 +96,9 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
                       keyed(auth, submit, h.uploads, &UploadsHandler::put_part));
     Rest::Routes::Post(router, root + "/v1/uploads/sessions/:id/complete",
                        keyed(auth, submit, h.uploads, &UploadsHandler::complete));
+    Rest::Routes::Get(router, root + "/v1/jobs/:id/artifacts", keyed(auth, read, h.artifacts, &ArtifactsHandler::list));
+    Rest::Routes::Get(router, root + "/v1/jobs/:id/artifacts/:name",
+                      keyed(auth, read, h.artifacts, &ArtifactsHandler::download));
     add_not_found(router);
 }
 

@@ -8,6 +8,7 @@
 
 #include "api/auth/authenticator.hpp"
 #include "api/handlers/admin_handler.hpp"
+#include "api/handlers/artifacts_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "api/handlers/status_handler.hpp"
@@ -21,6 +22,7 @@ struct Handlers {
     KeysHandler& keys;
     StatusHandler& status;
     UploadsHandler& uploads;
+    ArtifactsHandler& artifacts;
 };
 
 // root_path ("" or "/prefix"): prepended to every public route (DROVER_ROOT_PATH).

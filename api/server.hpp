@@ -13,6 +13,7 @@
 #include "api/handlers/status_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
+#include "api/handlers/artifacts_handler.hpp"
 #include "api/handlers/uploads_handler.hpp"
 #include "core/config.hpp"
 #include "core/kinds.hpp"
@@ -38,6 +39,7 @@ private:
     StatusHandler status_;
     AdminHandler admin_;
     UploadsHandler uploads_;
+    ArtifactsHandler artifacts_;
     Authenticator auth_;
     Pistache::Rest::Router router_;
     Pistache::Rest::Router admin_router_;

@@ -112,6 +112,8 @@ const std::vector<Setting>& all_settings() {
          "largest zip a parted upload may assemble (its parts together); more gets 413", api, true},
         {"upload_session_ttl_s", "DROVER_UPLOAD_SESSION_TTL_S", "86400",
          "how long a parted upload stays open; then its parts are deleted", api, true},
+        {"artifact_retention_s", "DROVER_ARTIFACT_RETENTION_S", "86400",
+         "how long the files a job leaves in outbound/ are kept as artifacts", worker, true},
         {"max_storage_bytes", "DROVER_MAX_STORAGE_BYTES", "10737418240",
          "most bytes of stored files (each distinct content counted once); an upload that does not fit gets 507",
          api | worker | cli, true},

@@ -293,6 +293,40 @@ CREATE TABLE drover.apps (
 
 
 --
+-- Name: artifacts; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.artifacts (
+    id bigint NOT NULL,
+    job_id bigint NOT NULL,
+    app text NOT NULL,
+    attempt integer NOT NULL,
+    name text NOT NULL,
+    sha256 text NOT NULL,
+    size bigint NOT NULL,
+    media_type text DEFAULT 'application/octet-stream'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT artifacts_name_valid CHECK ((((length(name) >= 1) AND (length(name) <= 1024)) AND (name !~ '(^/|\\|:|(^|/)\.\.?(/|$))'::text))),
+    CONSTRAINT artifacts_size_range CHECK ((size >= 0))
+);
+
+
+--
+-- Name: artifacts_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.artifacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.artifacts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: blobs; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -502,6 +536,22 @@ ALTER TABLE ONLY drover.apps
 
 
 --
+-- Name: artifacts artifacts_one_per_name; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.artifacts
+    ADD CONSTRAINT artifacts_one_per_name UNIQUE (job_id, name);
+
+
+--
+-- Name: artifacts artifacts_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.artifacts
+    ADD CONSTRAINT artifacts_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: blobs blobs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -586,6 +636,20 @@ ALTER TABLE ONLY public.schema_migrations
 --
 
 CREATE INDEX api_keys_by_app ON drover.api_keys USING btree (app, id);
+
+
+--
+-- Name: artifacts_by_expiry; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX artifacts_by_expiry ON drover.artifacts USING btree (expires_at);
+
+
+--
+-- Name: artifacts_by_sha256; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX artifacts_by_sha256 ON drover.artifacts USING btree (sha256);
 
 
 --
@@ -716,6 +780,22 @@ ALTER TABLE ONLY drover.api_keys
 
 
 --
+-- Name: artifacts artifacts_job_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.artifacts
+    ADD CONSTRAINT artifacts_job_id_fkey FOREIGN KEY (job_id) REFERENCES drover.jobs(id) ON DELETE CASCADE;
+
+
+--
+-- Name: artifacts artifacts_sha256_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.artifacts
+    ADD CONSTRAINT artifacts_sha256_fkey FOREIGN KEY (sha256) REFERENCES drover.blobs(sha256);
+
+
+--
 -- Name: jobs jobs_upload_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -777,4 +857,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000021'),
     ('20261201000030'),
     ('20261201000031'),
-    ('20261201000032');
+    ('20261201000032'),
+    ('20261201000033');

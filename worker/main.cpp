@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
                                    config.str("storage_dir").empty() ? options.state_dir / "storage"
                                                                      : std::filesystem::path(config.str("storage_dir")),
                                    {static_cast<std::uint64_t>(config.integer("max_upload_entries")),
-                                    static_cast<std::uint64_t>(config.integer("max_upload_uncompressed_bytes"))}});
+                                    static_cast<std::uint64_t>(config.integer("max_upload_uncompressed_bytes"))},
+                                   config.integer("artifact_retention_s")});
 
         StopSignals stop_signals;  // before any thread starts
 

@@ -1,4 +1,5 @@
 #include "worker/executors/command_executor.hpp"
+#include "worker/executors/artifacts.hpp"
 #include "worker/executors/inbound.hpp"
 
 #include <fcntl.h>
@@ -268,6 +269,7 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     if (pidfd >= 0) ::close(pidfd);
     // Whatever the child left running in its group goes with it.
     kill(-pid, SIGKILL);
+    collect_outbound(control, folder_.outbound());  // its outbound files become artifacts (artifacts.hpp)
     folder_.clear();
 
     // The error names the last lines the job wrote: stderr, or stdout if it wrote nothing there.

@@ -14,13 +14,19 @@ namespace {
 std::mutex settings_mutex;
 std::optional<InboundSettings> configured;
 
-InboundSettings settings() {
+}  // namespace
+
+InboundSettings job_files_settings() {
     std::lock_guard lock(settings_mutex);
-    if (!configured) throw Error("the job names an upload, but this worker has no storage configured");
+    if (!configured) throw Error("this worker has no storage configured");
     return *configured;
 }
 
-}  // namespace
+db::Connection& job_files_connection(const std::string& database_url) {
+    thread_local std::unique_ptr<db::Connection> conn;
+    if (!conn || conn->broken()) conn = std::make_unique<db::Connection>(database_url, "drover-worker-files");
+    return *conn;
+}
 
 void configure_inbound(InboundSettings s) {
     std::lock_guard lock(settings_mutex);
@@ -29,12 +35,8 @@ void configure_inbound(InboundSettings s) {
 
 void stage_inbound(const ClaimedJob& job, const std::filesystem::path& inbound) {
     if (!job.upload_id) return;
-    auto s = settings();
-    // One connection per runner thread, made on the first job with an upload:
-    // jobs without one cost nothing here.
-    thread_local std::unique_ptr<db::Connection> conn;
-    if (!conn || conn->broken()) conn = std::make_unique<db::Connection>(s.database_url, "drover-worker-inbound");
-    auto r = conn->query("uploads/sha256_of", db::Params().add(*job.upload_id));
+    auto s = job_files_settings();
+    auto r = job_files_connection(s.database_url).query("uploads/sha256_of", db::Params().add(*job.upload_id));
     if (r.empty()) throw Error("upload " + std::to_string(*job.upload_id) + " no longer exists");
     std::string sha256(r.text(0, "sha256"));
     storage::BlobStore blobs(s.storage_root);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/archive/zip_check.hpp"
+#include "core/db/connection.hpp"
 #include "core/store/job_store.hpp"
 
 namespace drover::worker {
@@ -17,10 +18,17 @@ struct InboundSettings {
     std::string database_url;
     std::filesystem::path storage_root;
     archive::ZipLimits limits;
+    std::int64_t artifact_retention_s = 86400;  // outbound files kept this long (artifacts.hpp)
 };
 
 // Once, before jobs run (worker main).
 void configure_inbound(InboundSettings settings);
+
+// The settings given to configure_inbound(); throws Error when there were none.
+InboundSettings job_files_settings();
+// This runner thread's connection for job files (inbound and artifacts),
+// made on first use: jobs that use no files cost nothing.
+db::Connection& job_files_connection(const std::string& database_url);
 
 // Unpacks the job's upload into `inbound` (an empty folder JobFolder::prepare
 // made); nothing for a job without one. Throws on failure (the attempt is

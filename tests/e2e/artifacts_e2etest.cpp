@@ -1,0 +1,120 @@
+// End to end: upload a zip, run a command kind that reads inbound/ and writes
+// outbound/, list and download its artifacts (ETag, type, Range), compare
+// sha256s with the stored rows and files; another app's key gets 404 on every
+// route; links left in outbound/ are not stored.
+#include <boost/test/unit_test.hpp>
+
+#include "core/crypto.hpp"
+#include "core/store/app_store.hpp"
+#include "core/store/key_store.hpp"
+#include "tests/e2e/e2e_support.hpp"
+#include "tests/support/drover_stack.hpp"
+#include "tests/support/zip_builder.hpp"
+
+using namespace drover;
+using drover::e2e::parse_json;
+using drover::e2e::scalar;
+using drover::test::ZipBuilder;
+
+namespace {
+
+std::string sha256_hex(const std::string& s) { return crypto::to_hex(crypto::sha256(s)); }
+
+std::string kinds_json() {
+    return e2e::kinds_file({
+        e2e::CommandKind("transform",
+                         "tr a-z A-Z < \"$DROVER_INBOUND/in/a.txt\" > \"$DROVER_OUTBOUND/out.txt\"; "
+                         "mkdir -p \"$DROVER_OUTBOUND/sub\"; "
+                         "head -c 3000 /dev/urandom > \"$DROVER_OUTBOUND/sub/data.bin\"; "
+                         "ln -s /etc/passwd \"$DROVER_OUTBOUND/link\"; "
+                         "echo '{\"ok\": true}' > \"$DROVER_OUTBOUND/result.json\""),
+    });
+}
+
+struct Fixture {
+    test::DroverStack stack{kinds_json()};
+    db::Connection c = stack.database().connect();
+    std::string other_key;
+    std::filesystem::path storage;
+
+    Fixture() {
+        AppStore(c).create("other");
+        other_key = KeyStore(c).create("other", Role::admin).plaintext;
+        storage = stack.dir() / "state" / "storage";
+        stack.start_api();
+        stack.start_worker();
+    }
+    test::HttpResponse get(const std::string& path, const std::string& extra_headers = {},
+                           const std::string& key = test::default_api_key) {
+        return test::http_raw(stack.port(), "GET " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key +
+                                                "\r\n" + extra_headers + "\r\n");
+    }
+    std::filesystem::path blob(const std::string& sha) {
+        return storage / "blobs" / sha.substr(0, 2) / sha.substr(2, 2) / sha;
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(artifacts_e2etest, Fixture)
+
+BOOST_AUTO_TEST_CASE(outbound_files_become_artifacts_listed_and_downloaded_by_their_app_only) {
+    auto up = test::http_request(stack.port(), "POST", "/v1/uploads",
+                                 ZipBuilder().file("in/a.txt", "hello artifacts").bytes(), "application/zip");
+    BOOST_TEST_REQUIRE(up.status == 201, up.body);
+    std::string upload_id = parse_json(up.body)["id"].GetString();
+    auto r = stack.post_job(R"({"kind": "transform", "upload_id": ")" + upload_id + "\"}");
+    BOOST_TEST_REQUIRE(r.status == 202, r.body);
+    std::string job = test::json_field(r.body, "id");
+    auto done = stack.wait_finished(job);
+    BOOST_TEST_REQUIRE(test::json_field(done, "status") == "succeeded", done << stack.output());
+
+    // Listed: the regular files, by path in outbound/; the symlink is not.
+    auto list = get("/v1/jobs/" + job + "/artifacts");
+    BOOST_TEST_REQUIRE(list.status == 200, list.body);
+    auto doc = parse_json(list.body);
+    std::vector<std::string> names;
+    std::map<std::string, std::string> sha_of;
+    for (const auto& a : doc["artifacts"].GetArray()) {
+        names.push_back(a["name"].GetString());
+        sha_of[a["name"].GetString()] = a["sha256"].GetString();
+    }
+    BOOST_TEST(names == (std::vector<std::string>{"out.txt", "result.json", "sub/data.bin"}));
+    BOOST_TEST(scalar(c, "SELECT count(*) FROM drover.artifacts WHERE job_id = " + job) == 3);
+    BOOST_TEST(scalar(c, "SELECT count(*) FROM drover.artifacts WHERE job_id = " + job +
+                             " AND expires_at BETWEEN now() + interval '23 hours' AND now() + interval '25 hours'") == 3);
+
+    // Downloaded: the bytes, their type, ETag = sha256, and the same bytes as the stored blob.
+    auto out = get("/v1/jobs/" + job + "/artifacts/out.txt");
+    BOOST_TEST_REQUIRE(out.status == 200, out.body);
+    BOOST_TEST(out.body == "HELLO ARTIFACTS");
+    BOOST_TEST(out.headers["etag"] == "\"" + sha256_hex("HELLO ARTIFACTS") + "\"");
+    BOOST_TEST(out.headers["content-type"].find("text/plain") == 0u);
+    BOOST_TEST(sha_of["out.txt"] == sha256_hex(out.body));
+    auto data = get("/v1/jobs/" + job + "/artifacts/sub%2Fdata.bin");
+    BOOST_TEST_REQUIRE(data.status == 200, data.body);
+    BOOST_TEST(data.body.size() == 3000u);
+    BOOST_TEST(sha256_hex(data.body) == sha_of["sub/data.bin"]);
+    BOOST_TEST(e2e::read_file(blob(sha_of["sub/data.bin"])) == data.body);
+
+    // Ranges, and a conditional request.
+    auto part = get("/v1/jobs/" + job + "/artifacts/out.txt", "Range: bytes=1-3\r\n");
+    BOOST_TEST(part.status == 206);
+    BOOST_TEST(part.body == "ELL");
+    BOOST_TEST(part.headers["content-range"] == "bytes 1-3/15");
+    auto tail = get("/v1/jobs/" + job + "/artifacts/out.txt", "Range: bytes=-4\r\n");
+    BOOST_TEST(tail.body == "ACTS");
+    BOOST_TEST(get("/v1/jobs/" + job + "/artifacts/out.txt", "Range: bytes=99-\r\n").status == 416);
+    BOOST_TEST(get("/v1/jobs/" + job + "/artifacts/out.txt", "If-None-Match: " + out.headers["etag"] + "\r\n").status ==
+               304);
+    BOOST_TEST(get("/v1/jobs/" + job + "/artifacts/nope.txt").status == 404);
+    BOOST_TEST(get("/v1/jobs/" + job + "/artifacts/link").status == 404);
+
+    // Another app's key: 404 on every route of this job and upload.
+    for (const std::string& path : {"/v1/jobs/" + job + "/artifacts", "/v1/jobs/" + job + "/artifacts/out.txt",
+                                    "/v1/uploads/" + upload_id, "/v1/jobs/" + job}) {
+        BOOST_TEST(get(path, "", other_key).status == 404, path);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
