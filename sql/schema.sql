@@ -410,6 +410,16 @@ CREATE TABLE drover.queue_limits (
 
 
 --
+-- Name: storage_deletions; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.storage_deletions (
+    sha256 text NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
 -- Name: upload_parts; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -589,6 +599,14 @@ ALTER TABLE ONLY drover.kind_limits
 
 ALTER TABLE ONLY drover.queue_limits
     ADD CONSTRAINT queue_limits_pkey PRIMARY KEY (queue);
+
+
+--
+-- Name: storage_deletions storage_deletions_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.storage_deletions
+    ADD CONSTRAINT storage_deletions_pkey PRIMARY KEY (sha256);
 
 
 --
@@ -858,4 +876,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000030'),
     ('20261201000031'),
     ('20261201000032'),
-    ('20261201000033');
+    ('20261201000033'),
+    ('20261201000034');

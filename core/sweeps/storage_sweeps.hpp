@@ -1,0 +1,69 @@
+#pragma once
+// The storage sweeps. Each is a class with run_once(now) returning counts;
+// the SQL decides (sql/queries/sweeps/), the code deletes files:
+//  1. one transaction, under the sweep's advisory lock (one runner across
+//     all hosts; a second one returns ran = false at once): delete the
+//     records that must go, then the blob rows nothing names any more,
+//     queueing their files in drover.storage_deletions;
+//  2. after the commit, work off the queue (DeletionQueue): per file, under
+//     the content's advisory lock and only while no blob row names it, remove
+//     the file, then its queue row.
+// A crash between 1 and 2 leaves queue rows that the next run of any sweep
+// works off; running a sweep twice finds nothing the second time.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/db/connection.hpp"
+#include "core/storage/blob_store.hpp"
+
+namespace drover {
+
+struct SweepCounts {
+    bool ran = false;                 // false: another process holds this sweep's lock
+    std::int64_t records = 0;         // records deleted (artifacts, uploads, sessions)
+    std::int64_t blobs = 0;           // blob rows deleted and their files queued
+    std::int64_t files_deleted = 0;   // files removed from the queue (this run's and older)
+};
+
+// Removes the queued files (at most `batch`); returns how many.
+class DeletionQueue {
+public:
+    static std::int64_t work_off(db::Connection& conn, storage::BlobStore& blobs, int batch = 1000);
+};
+
+// Artifacts past their retention.
+class ArtifactExpiry {
+public:
+    static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs,
+                                const std::optional<std::string>& now = std::nullopt, int batch = 1000);
+};
+
+// Uploads no pending or running job needs, unused for `grace_s`; never whitelisted ones.
+class UploadCleanup {
+public:
+    static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t grace_s,
+                                const std::optional<std::string>& now = std::nullopt, int batch = 1000);
+};
+
+// Parted uploads past their expiry, with their part files.
+class SessionExpiry {
+public:
+    static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs,
+                                const std::optional<std::string>& now = std::nullopt, int batch = 1000);
+};
+
+// When stored bytes pass threshold_bytes, least recently used blobs go until
+// usage is at most target_bytes; whitelisted uploads and uploads needed by
+// pending or running jobs are spared.
+class StorageEviction {
+public:
+    static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t threshold_bytes,
+                                std::int64_t target_bytes);
+};
+
+// The JSON summary of a sweep's counts: {"ran", "records", "blobs", "files_deleted"}.
+std::string sweep_counts_to_json(const SweepCounts& counts);
+
+}  // namespace drover
