@@ -52,6 +52,7 @@ UploadsHandler::Options upload_options(const Config& config) {
     o.max_part_bytes = config.integer("max_upload_part_bytes");
     o.max_parted_bytes = config.integer("max_parted_upload_bytes");
     o.session_ttl_s = std::max<std::int64_t>(1, config.integer("upload_session_ttl_s"));
+    o.eviction_target_percent = static_cast<int>(std::min<std::int64_t>(100, config.integer("eviction_target_percent")));
     return o;
 }
 

@@ -114,8 +114,20 @@ const std::vector<Setting>& all_settings() {
          "how long a parted upload stays open; then its parts are deleted", api, true},
         {"artifact_retention_s", "DROVER_ARTIFACT_RETENTION_S", "86400",
          "how long the files a job leaves in outbound/ are kept as artifacts", worker, true},
+        {"storage_sweep_interval_ms", "DROVER_STORAGE_SWEEP_INTERVAL_MS", "60000",
+         "how often a worker runs the storage sweeps (one worker at a time per sweep; 0: never)", worker, true},
+        {"upload_grace_s", "DROVER_UPLOAD_GRACE_S", "3600",
+         "an upload no pending or running job names is deleted once unused this long (never a whitelisted one)",
+         worker | cli, true},
+        {"eviction_threshold_percent", "DROVER_EVICTION_THRESHOLD_PERCENT", "95",
+         "when stored bytes pass this share of DROVER_MAX_STORAGE_BYTES, least recently used files are evicted",
+         worker | cli, true},
+        {"eviction_target_percent", "DROVER_EVICTION_TARGET_PERCENT", "60",
+         "eviction stops once stored bytes are at most this share of DROVER_MAX_STORAGE_BYTES", api | worker | cli,
+         true},
         {"max_storage_bytes", "DROVER_MAX_STORAGE_BYTES", "10737418240",
-         "most bytes of stored files (each distinct content counted once); an upload that does not fit gets 507",
+         "most bytes of stored files (each distinct content counted once); an upload that does not fit even after "
+         "eviction gets 507",
          api | worker | cli, true},
     };
     return table;

@@ -10,17 +10,23 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/kinds.hpp"
+#include "core/sweeps/storage_sweeps.hpp"
 
 namespace drover::worker {
 
 class Sweeper {
 public:
-    Sweeper(std::string database_url, std::chrono::milliseconds interval, std::map<std::string, Backoff> backoffs);
+    // storage: the storage sweeps (core/sweeps/storage_sweeps.hpp), run every
+    // storage_interval on the same thread and connection; none: not run.
+    Sweeper(std::string database_url, std::chrono::milliseconds interval, std::map<std::string, Backoff> backoffs,
+            std::optional<StorageSweepSettings> storage = std::nullopt,
+            std::chrono::milliseconds storage_interval = std::chrono::milliseconds(60000));
     ~Sweeper();
     Sweeper(const Sweeper&) = delete;
     Sweeper& operator=(const Sweeper&) = delete;
@@ -34,6 +40,8 @@ private:
     std::string database_url_;
     std::chrono::milliseconds interval_;
     std::map<std::string, Backoff> backoffs_;
+    std::optional<StorageSweepSettings> storage_;
+    std::chrono::milliseconds storage_interval_;
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

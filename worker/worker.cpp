@@ -65,6 +65,11 @@ WorkerOptions WorkerOptions::from(const Config& c) {
     o.shutdown_grace = std::chrono::seconds(c.integer("shutdown_grace_s"));
     o.rescue_interval = std::chrono::milliseconds(c.integer("rescue_interval_ms"));
     o.log_limit_bytes = static_cast<std::size_t>(c.integer("log_limit_bytes"));
+    o.storage_sweep_interval = std::chrono::milliseconds(c.integer("storage_sweep_interval_ms"));
+    if (o.storage_sweep_interval.count() > 0) {
+        o.storage_sweeps = StorageSweepSettings::from(c);
+        if (c.str("storage_dir").empty()) o.storage_sweeps->storage_root = o.state_dir / "storage";
+    }
     o.prefetch_max_wait = std::chrono::milliseconds(c.integer("prefetch_max_wait_ms"));
     if (o.prefetch_max_wait.count() < 0) throw ConfigError("DROVER_PREFETCH_MAX_WAIT_MS must not be negative");
     return o;
@@ -80,7 +85,8 @@ public:
                    }),
           runner(w.kinds_, w.handlers_, w.options_.state_dir / "jobs", w.options_.concurrency,
                  [&w](const std::shared_ptr<JobControl>& c, AttemptResult r) { w.on_attempt_done(c, std::move(r)); }),
-          sweeper(w.options_.database_url, w.options_.rescue_interval, w.kinds_.backoffs()) {}
+          sweeper(w.options_.database_url, w.options_.rescue_interval, w.kinds_.backoffs(), w.options_.storage_sweeps,
+                  w.options_.storage_sweep_interval) {}
 
     db::Listener listener;
     JobOutput output;

@@ -10,6 +10,7 @@
 #include "core/json.hpp"
 #include "core/store/upload_session_store.hpp"
 #include "core/store/upload_store.hpp"
+#include "core/sweeps/storage_sweeps.hpp"
 
 namespace drover::api {
 
@@ -64,6 +65,23 @@ Reply too_large(const std::string& message, const RequestContext& ctx) {
 UploadsHandler::UploadsHandler(DbExecutor& db, Options options)
     : db_(db), options_(std::move(options)), blobs_(options_.storage_root) {}
 
+// Storage full: the eviction sweep runs once, now, making room for `size`
+// bytes (down to the target, or further if the upload needs it), and the
+// store is tried again; still full (spared files fill it) → StorageFull, 507.
+Upload UploadsHandler::store_evicting(db::Connection& conn, std::int64_t size, const std::function<Upload()>& store) {
+    try {
+        return store();
+    } catch (const StorageFull&) {
+        if (options_.max_storage_bytes <= 0) throw;
+        auto room = options_.max_storage_bytes - size;
+        if (room < 0) throw;
+        auto target = std::min(room, options_.max_storage_bytes / 100 * options_.eviction_target_percent);
+        auto c = StorageEviction::run_once(conn, blobs_, room, target);
+        spdlog::info("storage full: evicted {} blob(s), {} file(s) deleted", c.blobs, c.files_deleted);
+        return store();
+    }
+}
+
 void UploadsHandler::create(RequestContext ctx, const Pistache::Rest::Request& request,
                             Pistache::Http::ResponseWriter& response) {
     if (request.body().empty()) {
@@ -82,7 +100,9 @@ void UploadsHandler::create(RequestContext ctx, const Pistache::Rest::Request& r
         upload.uncompressed_size = static_cast<std::int64_t>(summary.uncompressed_size);
         Upload stored;
         try {
-            stored = UploadStore(conn, blobs_).store(upload, sha256, *body, options_.max_storage_bytes);
+            stored = store_evicting(conn, static_cast<std::int64_t>(body->size()), [&] {
+                return UploadStore(conn, blobs_).store(upload, sha256, *body, options_.max_storage_bytes);
+            });
         } catch (const StorageFull& e) {
             spdlog::warn("request {}: {}", ctx.request_id, e.what());
             return error_reply(Code::Insufficient_Storage, "storage_full", e.what(), ctx);
@@ -195,7 +215,9 @@ void UploadsHandler::complete(RequestContext ctx, const Pistache::Rest::Request&
         upload.uncompressed_size = static_cast<std::int64_t>(summary.uncompressed_size);
         Upload stored;
         try {
-            stored = UploadStore(conn, blobs_).store(upload, sha256, file, options_.max_storage_bytes);
+            stored = store_evicting(conn, static_cast<std::int64_t>(file.size()), [&] {
+                return UploadStore(conn, blobs_).store(upload, sha256, file, options_.max_storage_bytes);
+            });
         } catch (const StorageFull& e) {
             spdlog::warn("request {}: {}", ctx.request_id, e.what());
             return error_reply(Code::Insufficient_Storage, "storage_full", e.what(), ctx);

@@ -8,6 +8,7 @@
 #include "api/db_executor.hpp"
 #include "core/archive/zip_check.hpp"
 #include "core/storage/blob_store.hpp"
+#include "core/store/upload_store.hpp"
 
 namespace drover::api {
 
@@ -21,6 +22,7 @@ public:
         std::int64_t max_part_bytes = 8 << 20;
         std::int64_t max_parted_bytes = 1ll << 30;
         std::int64_t session_ttl_s = 86400;
+        int eviction_target_percent = 60;  // a full storage is evicted down to this share first
     };
     UploadsHandler(DbExecutor& db, Options options);
 
@@ -43,6 +45,8 @@ public:
     void complete(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
 
 private:
+    Upload store_evicting(db::Connection& conn, std::int64_t size, const std::function<Upload()>& store);
+
     DbExecutor& db_;
     Options options_;
     storage::BlobStore blobs_;

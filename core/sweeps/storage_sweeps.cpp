@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
 
+#include "core/error.hpp"
 #include "core/json.hpp"
 
 namespace drover {
@@ -20,18 +22,25 @@ std::vector<std::string> column(const db::Result& r, const char* name) {
 
 // Runs `decide` (which returns the blobs whose records it deleted) under the
 // sweep's lock, queues what is no longer named, commits, then works off the queue.
+struct DryRun {};  // thrown to roll a dry run's transaction back
+
 SweepCounts sweep(db::Connection& conn, storage::BlobStore& blobs, Key key,
-                  const std::function<std::vector<std::string>(SweepCounts&)>& decide) {
+                  const std::function<std::vector<std::string>(SweepCounts&)>& decide, bool dry_run) {
     SweepCounts counts;
-    db::in_transaction(conn, [&] {
-        auto locked = conn.query("sweeps/lock", db::Params().add(static_cast<int>(key)));
-        if (!locked.boolean(0, locked.column("locked"))) return;
-        counts.ran = true;
-        auto touched = decide(counts);
-        if (!touched.empty()) {
-            counts.blobs = conn.query("sweeps/queue_unreferenced", db::Params().add(touched)).rows();
-        }
-    });
+    try {
+        db::in_transaction(conn, [&] {
+            auto locked = conn.query("sweeps/lock", db::Params().add(static_cast<int>(key)));
+            if (!locked.boolean(0, locked.column("locked"))) return;
+            counts.ran = true;
+            auto touched = decide(counts);
+            if (!touched.empty()) {
+                counts.blobs = conn.query("sweeps/queue_unreferenced", db::Params().add(touched)).rows();
+            }
+            if (dry_run) throw DryRun{};
+        });
+    } catch (const DryRun&) {
+        return counts;
+    }
     counts.files_deleted = DeletionQueue::work_off(conn, blobs);
     return counts;
 }
@@ -53,32 +62,42 @@ std::int64_t DeletionQueue::work_off(db::Connection& conn, storage::BlobStore& b
 }
 
 SweepCounts ArtifactExpiry::run_once(db::Connection& conn, storage::BlobStore& blobs,
-                                     const std::optional<std::string>& now, int batch) {
-    return sweep(conn, blobs, Key::artifacts, [&](SweepCounts& c) {
-        auto r = conn.query("sweeps/expire_artifacts", db::Params().add(now).add(batch));
-        c.records = r.rows();
-        return column(r, "sha256");
-    });
+                                     const std::optional<std::string>& now, int batch, bool dry_run) {
+    return sweep(
+        conn, blobs, Key::artifacts,
+        [&](SweepCounts& c) {
+            auto r = conn.query("sweeps/expire_artifacts", db::Params().add(now).add(batch));
+            c.records = r.rows();
+            return column(r, "sha256");
+        },
+        dry_run);
 }
 
 SweepCounts UploadCleanup::run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t grace_s,
-                                    const std::optional<std::string>& now, int batch) {
-    return sweep(conn, blobs, Key::uploads, [&](SweepCounts& c) {
-        auto r = conn.query("sweeps/remove_unused_uploads", db::Params().add(now).add(grace_s).add(batch));
-        c.records = r.rows();
-        return column(r, "sha256");
-    });
+                                    const std::optional<std::string>& now, int batch, bool dry_run) {
+    return sweep(
+        conn, blobs, Key::uploads,
+        [&](SweepCounts& c) {
+            auto r = conn.query("sweeps/remove_unused_uploads", db::Params().add(now).add(grace_s).add(batch));
+            c.records = r.rows();
+            return column(r, "sha256");
+        },
+        dry_run);
 }
 
 SweepCounts SessionExpiry::run_once(db::Connection& conn, storage::BlobStore& blobs,
-                                    const std::optional<std::string>& now, int batch) {
+                                    const std::optional<std::string>& now, int batch, bool dry_run) {
     std::vector<std::string> expired;
-    auto counts = sweep(conn, blobs, Key::sessions, [&](SweepCounts& c) {
-        auto r = conn.query("sweeps/expire_upload_sessions", db::Params().add(now).add(batch));
-        c.records = r.rows();
-        expired = column(r, "id");
-        return std::vector<std::string>{};
-    });
+    auto counts = sweep(
+        conn, blobs, Key::sessions,
+        [&](SweepCounts& c) {
+            auto r = conn.query("sweeps/expire_upload_sessions", db::Params().add(now).add(batch));
+            c.records = r.rows();
+            expired = column(r, "id");
+            return std::vector<std::string>{};
+        },
+        dry_run);
+    if (dry_run) return counts;
     // Part files are no blobs: removed right after the commit. A crash before
     // leaves a folder with no session row, which the next run removes (below).
     for (const auto& id : expired) {
@@ -101,12 +120,63 @@ SweepCounts SessionExpiry::run_once(db::Connection& conn, storage::BlobStore& bl
 }
 
 SweepCounts StorageEviction::run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t threshold_bytes,
-                                      std::int64_t target_bytes) {
-    return sweep(conn, blobs, Key::eviction, [&](SweepCounts& c) {
-        auto r = conn.query("sweeps/evict_lru", db::Params().add(threshold_bytes).add(target_bytes));
-        c.records = r.rows();
-        return column(r, "sha256");
-    });
+                                      std::int64_t target_bytes, bool dry_run) {
+    return sweep(
+        conn, blobs, Key::eviction,
+        [&](SweepCounts& c) {
+            auto r = conn.query("sweeps/evict_lru", db::Params().add(threshold_bytes).add(target_bytes));
+            c.records = r.rows();
+            return column(r, "sha256");
+        },
+        dry_run);
+}
+
+StorageSweepSettings StorageSweepSettings::from(const Config& config) {
+    StorageSweepSettings s;
+    s.storage_root = storage::storage_root(config);
+    s.max_storage_bytes = config.integer("max_storage_bytes");
+    s.eviction_threshold_percent = static_cast<int>(config.integer("eviction_threshold_percent"));
+    s.eviction_target_percent = static_cast<int>(config.integer("eviction_target_percent"));
+    s.upload_grace_s = config.integer("upload_grace_s");
+    if (s.eviction_threshold_percent < 1 || s.eviction_threshold_percent > 100 || s.eviction_target_percent < 0 ||
+        s.eviction_target_percent > s.eviction_threshold_percent) {
+        throw ConfigError("DROVER_EVICTION_TARGET_PERCENT must be from 0 to DROVER_EVICTION_THRESHOLD_PERCENT, "
+                          "which must be from 1 to 100");
+    }
+    return s;
+}
+
+const std::vector<std::string>& storage_sweep_names() {
+    static const std::vector<std::string> names = {"artifacts", "uploads", "sessions", "eviction"};
+    return names;
+}
+
+std::vector<std::pair<std::string, SweepCounts>> run_storage_sweeps(db::Connection& conn,
+                                                                    const StorageSweepSettings& settings,
+                                                                    const std::vector<std::string>& names,
+                                                                    bool dry_run) {
+    for (const auto& n : names) {
+        const auto& all = storage_sweep_names();
+        if (std::find(all.begin(), all.end(), n) == all.end()) {
+            throw InputError(InputError::Kind::invalid, "unknown_sweep",
+                             "no sweep named '" + n + "' (artifacts, uploads, sessions, eviction)", "name");
+        }
+    }
+    storage::BlobStore blobs(settings.storage_root);
+    std::vector<std::pair<std::string, SweepCounts>> out;
+    for (const auto& name : storage_sweep_names()) {
+        if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
+        SweepCounts c;
+        if (name == "artifacts") c = ArtifactExpiry::run_once(conn, blobs, std::nullopt, 1000, dry_run);
+        if (name == "uploads") c = UploadCleanup::run_once(conn, blobs, settings.upload_grace_s, std::nullopt, 1000, dry_run);
+        if (name == "sessions") c = SessionExpiry::run_once(conn, blobs, std::nullopt, 1000, dry_run);
+        if (name == "eviction" && settings.max_storage_bytes > 0) {
+            c = StorageEviction::run_once(conn, blobs, settings.max_storage_bytes / 100 * settings.eviction_threshold_percent,
+                                          settings.max_storage_bytes / 100 * settings.eviction_target_percent, dry_run);
+        }
+        out.emplace_back(name, c);
+    }
+    return out;
 }
 
 std::string sweep_counts_to_json(const SweepCounts& counts) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/db/connection.hpp"
 #include "core/storage/blob_store.hpp"
 
@@ -37,21 +38,24 @@ public:
 class ArtifactExpiry {
 public:
     static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs,
-                                const std::optional<std::string>& now = std::nullopt, int batch = 1000);
+                                const std::optional<std::string>& now = std::nullopt, int batch = 1000,
+                                bool dry_run = false);
 };
 
 // Uploads no pending or running job needs, unused for `grace_s`; never whitelisted ones.
 class UploadCleanup {
 public:
     static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t grace_s,
-                                const std::optional<std::string>& now = std::nullopt, int batch = 1000);
+                                const std::optional<std::string>& now = std::nullopt, int batch = 1000,
+                                bool dry_run = false);
 };
 
 // Parted uploads past their expiry, with their part files.
 class SessionExpiry {
 public:
     static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs,
-                                const std::optional<std::string>& now = std::nullopt, int batch = 1000);
+                                const std::optional<std::string>& now = std::nullopt, int batch = 1000,
+                                bool dry_run = false);
 };
 
 // When stored bytes pass threshold_bytes, least recently used blobs go until
@@ -60,8 +64,28 @@ public:
 class StorageEviction {
 public:
     static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t threshold_bytes,
-                                std::int64_t target_bytes);
+                                std::int64_t target_bytes, bool dry_run = false);
 };
+
+// Every storage sweep with its settings, for the worker's sweeper and `drover sweep`.
+struct StorageSweepSettings {
+    std::filesystem::path storage_root;
+    std::int64_t max_storage_bytes = 0;  // 0: no cap, so no eviction
+    int eviction_threshold_percent = 95;
+    int eviction_target_percent = 60;
+    std::int64_t upload_grace_s = 3600;
+
+    static StorageSweepSettings from(const Config& config);
+};
+
+// The sweeps' names, in the order they run: artifacts, uploads, sessions, eviction.
+const std::vector<std::string>& storage_sweep_names();
+// Runs the named sweeps (all when `names` is empty; throws InputError for an
+// unknown name); dry_run: decides and counts, then rolls back and deletes nothing.
+std::vector<std::pair<std::string, SweepCounts>> run_storage_sweeps(db::Connection& conn,
+                                                                    const StorageSweepSettings& settings,
+                                                                    const std::vector<std::string>& names = {},
+                                                                    bool dry_run = false);
 
 // The JSON summary of a sweep's counts: {"ran", "records", "blobs", "files_deleted"}.
 std::string sweep_counts_to_json(const SweepCounts& counts);

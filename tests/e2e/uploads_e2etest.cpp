@@ -153,12 +153,20 @@ BOOST_AUTO_TEST_CASE(a_body_past_the_upload_cap_is_413_and_json_bodies_keep_thei
     BOOST_TEST(rows("uploads") == 1);
 }
 
-BOOST_AUTO_TEST_CASE(an_upload_that_does_not_fit_is_507_and_leaves_nothing) {
-    auto first = upload(ZipBuilder().file("a", noise(1600000)).bytes());
-    BOOST_TEST_REQUIRE(first.status == 201, first.body);
-    auto second = upload(ZipBuilder().file("b", noise(1600000)).bytes());  // 3.2 MB > 3,000,000
-    BOOST_TEST(second.status == 507, second.body);
-    BOOST_TEST(error_member(second.body, "code") == "storage_full");
+BOOST_AUTO_TEST_CASE(a_full_storage_evicts_what_it_may_and_an_upload_that_still_does_not_fit_is_507) {
+    // 1.6 MB stored, unused: the next 1.6 MB upload (3.2 MB > 3,000,000) evicts it and fits.
+    auto old = upload(ZipBuilder().file("a", noise(1600000)).bytes());
+    BOOST_TEST_REQUIRE(old.status == 201, old.body);
+    std::string old_sha = parse_json(old.body)["sha256"].GetString();
+    auto second = upload(ZipBuilder().file("b", noise(1600000)).bytes());
+    BOOST_TEST_REQUIRE(second.status == 201, second.body);
+    BOOST_TEST(!std::filesystem::exists(storage / "blobs" / old_sha.substr(0, 2) / old_sha.substr(2, 2) / old_sha));
+    BOOST_TEST(rows("uploads") == 1);
+    // Whitelisted, the stored one is spared: the third does not fit, and leaves nothing.
+    c.exec("UPDATE drover.uploads SET whitelisted = true");
+    auto third = upload(ZipBuilder().file("c", noise(1600000)).bytes());
+    BOOST_TEST(third.status == 507, third.body);
+    BOOST_TEST(error_member(third.body, "code") == "storage_full");
     BOOST_TEST(rows("uploads") == 1);
     BOOST_TEST(rows("blobs") == 1);
     BOOST_TEST(files("blobs").size() == 1u);
