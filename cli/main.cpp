@@ -17,7 +17,7 @@ constexpr const char* usage =
     "  migrate [up]     apply pending migrations (same files and table as dbmate)\n"
     "  migrate status   list migrations; exit 1 if any is pending\n"
     "  rescue           put back jobs whose worker lost its lease (workers also do this)\n"
-    "  sweep [NAME...] [--dry-run]   storage sweeps: artifacts uploads sessions eviction (JSON summary)\n"
+    "  sweep [NAME...] [--dry-run]   sweeps: jobs artifacts uploads sessions eviction reconcile\n"
     "  apps list | apps create NAME [MAX_UNFINISHED_JOBS]\n"
     "  keys create APP ROLE [NAME]    a key of APP (read, submit or admin), printed once\n"
     "  keys create-operator [NAME]    a key for the admin listener, printed once\n"

@@ -6,8 +6,8 @@
 
 namespace drover::cli {
 
-// drover sweep [NAME...] [--dry-run]: runs the storage sweeps (artifacts,
-// uploads, sessions, eviction; all when none is named) once, now, and prints
+// drover sweep [NAME...] [--dry-run]: runs the storage sweeps (jobs,
+// artifacts, uploads, sessions, eviction, reconcile; all when none is named) once, now, and prints
 // one JSON line: {"dry_run", "sweeps": {"<name>": {"ran", "records", "blobs",
 // "files_deleted"}}}. --dry-run decides and counts, then rolls back and
 // deletes nothing. For cron or by hand; workers also run them on their own.

@@ -125,6 +125,9 @@ const std::vector<Setting>& all_settings() {
         {"eviction_target_percent", "DROVER_EVICTION_TARGET_PERCENT", "60",
          "eviction stops once stored bytes are at most this share of DROVER_MAX_STORAGE_BYTES", api | worker | cli,
          true},
+        {"job_retention_s", "DROVER_JOB_RETENTION_S", "604800",
+         "finished jobs older than this go, with their log lines and artifacts (0: kept forever)", worker | cli,
+         true},
         {"max_storage_bytes", "DROVER_MAX_STORAGE_BYTES", "10737418240",
          "most bytes of stored files (each distinct content counted once); an upload that does not fit even after "
          "eviction gets 507",

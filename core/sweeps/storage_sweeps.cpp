@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -12,7 +13,7 @@ namespace drover {
 namespace {
 
 // Advisory keys of the storage sweeps (sweeps/lock.sql, namespace 1685221239).
-enum class Key : int { artifacts = 1, uploads = 2, sessions = 3, eviction = 4 };
+enum class Key : int { artifacts = 1, uploads = 2, sessions = 3, eviction = 4, jobs = 5, reconcile = 6 };
 
 std::vector<std::string> column(const db::Result& r, const char* name) {
     std::vector<std::string> out;
@@ -131,6 +132,73 @@ SweepCounts StorageEviction::run_once(db::Connection& conn, storage::BlobStore& 
         dry_run);
 }
 
+SweepCounts JobPruner::run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t retention_s,
+                                const std::optional<std::string>& now, int batch, bool dry_run) {
+    return sweep(
+        conn, blobs, Key::jobs,
+        [&](SweepCounts& c) {
+            auto r = conn.query("sweeps/prune_jobs", db::Params().add(now).add(retention_s).add(batch));
+            std::vector<std::string> touched;
+            for (int i = 0; i < r.rows(); ++i) {
+                auto what = r.text(i, "what");
+                if (what == "job") ++c.records;
+                if (what == "blob") touched.emplace_back(r.text(i, "value"));
+            }
+            return touched;
+        },
+        dry_run);
+}
+
+SweepCounts Reconciler::run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t min_age_s,
+                                 bool dry_run) {
+    // Blob rows nothing names: queued like any sweep's.
+    auto counts = sweep(
+        conn, blobs, Key::reconcile,
+        [&](SweepCounts&) {
+            return column(conn.query("sweeps/orphan_blobs", db::Params().add(min_age_s).add(10000)), "sha256");
+        },
+        dry_run);
+    if (!counts.ran) return counts;
+    auto rows = column(conn.query("sweeps/all_blobs"), "sha256");
+    std::set<std::string> named(rows.begin(), rows.end());
+    auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::seconds(min_age_s);
+    // Files no row names (a crash between rename and commit), old enough not
+    // to be an upload still committing.
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(blobs.root() / "blobs", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file()) continue;
+        auto sha256 = it->path().filename().string();
+        std::error_code age_ec;
+        if (named.count(sha256) || sha256.size() != 64 || it->last_write_time(age_ec) > cutoff || age_ec) continue;
+        if (dry_run) {
+            ++counts.files_deleted;
+            continue;
+        }
+        db::in_transaction(conn, [&] {
+            auto r = conn.query("sweeps/lock_content", db::Params().add(sha256));
+            if (!r.boolean(0, r.column("named")) && blobs.remove(sha256)) ++counts.files_deleted;
+        });
+    }
+    // Rows whose file is gone: nothing can serve them.
+    for (const auto& sha256 : rows) {
+        if (blobs.exists(sha256)) continue;
+        if (dry_run) {
+            ++counts.records;
+            continue;
+        }
+        db::in_transaction(conn, [&] {
+            conn.query("sweeps/lock_content", db::Params().add(sha256));  // no store of it in flight
+            if (blobs.exists(sha256)) return;
+            auto r = conn.query("sweeps/forget_missing_blob", db::Params().add(sha256));
+            counts.records += r.int64(0, "records");
+            spdlog::warn("reconcile: the file of blob {} is missing; its records were deleted", sha256);
+        });
+    }
+    if (!dry_run) counts.files_deleted += static_cast<std::int64_t>(blobs.remove_stale_temp_files(std::chrono::seconds(min_age_s)));
+    return counts;
+}
+
 StorageSweepSettings StorageSweepSettings::from(const Config& config) {
     StorageSweepSettings s;
     s.storage_root = storage::storage_root(config);
@@ -138,6 +206,7 @@ StorageSweepSettings StorageSweepSettings::from(const Config& config) {
     s.eviction_threshold_percent = static_cast<int>(config.integer("eviction_threshold_percent"));
     s.eviction_target_percent = static_cast<int>(config.integer("eviction_target_percent"));
     s.upload_grace_s = config.integer("upload_grace_s");
+    s.job_retention_s = config.integer("job_retention_s");
     if (s.eviction_threshold_percent < 1 || s.eviction_threshold_percent > 100 || s.eviction_target_percent < 0 ||
         s.eviction_target_percent > s.eviction_threshold_percent) {
         throw ConfigError("DROVER_EVICTION_TARGET_PERCENT must be from 0 to DROVER_EVICTION_THRESHOLD_PERCENT, "
@@ -147,7 +216,7 @@ StorageSweepSettings StorageSweepSettings::from(const Config& config) {
 }
 
 const std::vector<std::string>& storage_sweep_names() {
-    static const std::vector<std::string> names = {"artifacts", "uploads", "sessions", "eviction"};
+    static const std::vector<std::string> names = {"jobs", "artifacts", "uploads", "sessions", "eviction", "reconcile"};
     return names;
 }
 
@@ -159,7 +228,8 @@ std::vector<std::pair<std::string, SweepCounts>> run_storage_sweeps(db::Connecti
         const auto& all = storage_sweep_names();
         if (std::find(all.begin(), all.end(), n) == all.end()) {
             throw InputError(InputError::Kind::invalid, "unknown_sweep",
-                             "no sweep named '" + n + "' (artifacts, uploads, sessions, eviction)", "name");
+                             "no sweep named '" + n + "' (jobs, artifacts, uploads, sessions, eviction, reconcile)",
+                             "name");
         }
     }
     storage::BlobStore blobs(settings.storage_root);
@@ -167,6 +237,10 @@ std::vector<std::pair<std::string, SweepCounts>> run_storage_sweeps(db::Connecti
     for (const auto& name : storage_sweep_names()) {
         if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
         SweepCounts c;
+        if (name == "jobs" && settings.job_retention_s > 0) {
+            c = JobPruner::run_once(conn, blobs, settings.job_retention_s, std::nullopt, 1000, dry_run);
+        }
+        if (name == "reconcile") c = Reconciler::run_once(conn, blobs, 3600, dry_run);
         if (name == "artifacts") c = ArtifactExpiry::run_once(conn, blobs, std::nullopt, 1000, dry_run);
         if (name == "uploads") c = UploadCleanup::run_once(conn, blobs, settings.upload_grace_s, std::nullopt, 1000, dry_run);
         if (name == "sessions") c = SessionExpiry::run_once(conn, blobs, std::nullopt, 1000, dry_run);

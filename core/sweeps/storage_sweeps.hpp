@@ -67,6 +67,23 @@ public:
                                 std::int64_t target_bytes, bool dry_run = false);
 };
 
+// Finished jobs older than `retention_s`, with their log lines and artifacts.
+class JobPruner {
+public:
+    static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t retention_s,
+                                const std::optional<std::string>& now = std::nullopt, int batch = 1000,
+                                bool dry_run = false);
+};
+
+// Files and rows that disagree: blob rows nothing names (queued), files on
+// disk no row names and temp files, older than `min_age_s` (removed), rows
+// whose file is missing (their records and row deleted, as `records`).
+class Reconciler {
+public:
+    static SweepCounts run_once(db::Connection& conn, storage::BlobStore& blobs, std::int64_t min_age_s = 3600,
+                                bool dry_run = false);
+};
+
 // Every storage sweep with its settings, for the worker's sweeper and `drover sweep`.
 struct StorageSweepSettings {
     std::filesystem::path storage_root;
@@ -74,11 +91,12 @@ struct StorageSweepSettings {
     int eviction_threshold_percent = 95;
     int eviction_target_percent = 60;
     std::int64_t upload_grace_s = 3600;
+    std::int64_t job_retention_s = 0;  // 0: finished jobs are kept
 
     static StorageSweepSettings from(const Config& config);
 };
 
-// The sweeps' names, in the order they run: artifacts, uploads, sessions, eviction.
+// The sweeps' names, in the order they run: jobs, artifacts, uploads, sessions, eviction, reconcile.
 const std::vector<std::string>& storage_sweep_names();
 // Runs the named sweeps (all when `names` is empty; throws InputError for an
 // unknown name); dry_run: decides and counts, then rolls back and deletes nothing.

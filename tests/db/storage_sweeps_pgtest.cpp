@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/crypto.hpp"
 #include "core/store/upload_session_store.hpp"
@@ -186,6 +187,70 @@ BOOST_AUTO_TEST_CASE(a_second_sweeper_does_not_run_while_one_holds_the_lock) {
     BOOST_TEST(!c.ran);
     other.exec("COMMIT");
     BOOST_TEST(ArtifactExpiry::run_once(conn, blobs).ran);
+}
+
+BOOST_AUTO_TEST_CASE(prunes_finished_jobs_after_their_retention_with_logs_and_artifacts) {
+    auto old_job = conn.exec("SELECT (drover.enqueue('noop', '{}')).id").int64(0, 0);
+    auto recent = conn.exec("SELECT (drover.enqueue('noop', '{}')).id").int64(0, 0);
+    auto pending = conn.exec("SELECT (drover.enqueue('noop', '{}')).id").int64(0, 0);
+    for (auto [id, age] : {std::pair{old_job, 10}, std::pair{recent, 1}}) {
+        conn.exec("UPDATE drover.jobs SET status = 'succeeded', attempt = 1, started_at = now() - interval '" +
+                  std::to_string(age) + " days', finished_at = now() - interval '" + std::to_string(age) +
+                  " days' WHERE id = " + std::to_string(id));
+        conn.exec("INSERT INTO drover.job_logs (job_id, attempt, stream, at, line) VALUES (" + std::to_string(id) +
+                  ", 1, 'stdout', now(), 'a line')");
+        record_artifact(id, "out.txt", "output of " + std::to_string(id), 86400 * 30);
+    }
+    auto c = JobPruner::run_once(conn, blobs, 7 * 86400);
+    BOOST_TEST(c.records == 1);
+    BOOST_TEST(c.blobs == 1);
+    BOOST_TEST(c.files_deleted == 1);
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE id = " + std::to_string(old_job)) == 0);
+    BOOST_TEST(count("SELECT count(*) FROM drover.job_logs WHERE job_id = " + std::to_string(old_job)) == 0);
+    BOOST_TEST(count("SELECT count(*) FROM drover.artifacts") == 1);
+    BOOST_TEST(!exists(storage::sha256_hex("output of " + std::to_string(old_job))));
+    BOOST_TEST(exists(storage::sha256_hex("output of " + std::to_string(recent))));
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE id IN (" + std::to_string(recent) + ", " +
+                     std::to_string(pending) + ")") == 2);
+    BOOST_TEST(JobPruner::run_once(conn, blobs, 7 * 86400).records == 0);
+}
+
+BOOST_AUTO_TEST_CASE(reconciles_files_without_rows_rows_without_files_and_unnamed_blobs) {
+    auto two_hours_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(2);
+    // A file no row names (a crash between rename and commit), old; and a young one (maybe still committing).
+    std::string stray = "stray content", young = "young content";
+    blobs.put(storage::sha256_hex(stray), stray);
+    std::filesystem::last_write_time(blobs.path_of(storage::sha256_hex(stray)), two_hours_ago);
+    blobs.put(storage::sha256_hex(young), young);
+    // A row whose file vanished from disk.
+    auto lost = upload(30, 0);
+    std::filesystem::remove(blobs.path_of(lost.sha256));
+    // A blob row nothing names any more, and an old temp file.
+    auto unnamed = upload(40, 0);
+    conn.exec("DELETE FROM drover.uploads WHERE id = " + std::to_string(unnamed.id));
+    conn.exec("UPDATE drover.blobs SET created_at = now() - interval '2 hours' WHERE sha256 = '" + unnamed.sha256 + "'");
+    auto temp = blobs.temp_dir() / "part.leftover";
+    std::ofstream(temp) << "x";
+    std::filesystem::last_write_time(temp, two_hours_ago);
+    auto kept = upload(50, 0);
+
+    auto dry = Reconciler::run_once(conn, blobs, 3600, true);
+    BOOST_TEST(dry.records == 1);
+    BOOST_TEST(exists(storage::sha256_hex(stray)));
+    BOOST_TEST(count("SELECT count(*) FROM drover.uploads WHERE id = " + std::to_string(lost.id)) == 1);
+
+    auto c = Reconciler::run_once(conn, blobs, 3600);
+    BOOST_TEST(c.records == 1);  // the upload whose file was lost
+    BOOST_TEST(c.blobs == 1);    // the unnamed blob row
+    BOOST_TEST(!exists(storage::sha256_hex(stray)));
+    BOOST_TEST(exists(storage::sha256_hex(young)));
+    BOOST_TEST(!exists(unnamed.sha256));
+    BOOST_TEST(!std::filesystem::exists(temp));
+    BOOST_TEST(exists(kept.sha256));
+    BOOST_TEST(count("SELECT count(*) FROM drover.uploads") == 1);
+    BOOST_TEST(count("SELECT count(*) FROM drover.blobs") == 1);
+    auto again = Reconciler::run_once(conn, blobs, 3600);
+    BOOST_TEST((again.records == 0 && again.blobs == 0 && again.files_deleted == 0));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
