@@ -99,6 +99,10 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     Rest::Routes::Get(router, root + "/v1/jobs/:id/artifacts", keyed(auth, read, h.artifacts, &ArtifactsHandler::list));
     Rest::Routes::Get(router, root + "/v1/jobs/:id/artifacts/:name",
                       keyed(auth, read, h.artifacts, &ArtifactsHandler::download));
+    Rest::Routes::Get(router, root + "/v1/uploads/:id/content", keyed(auth, read, h.uploads, &UploadsHandler::content));
+    Rest::Routes::Get(router, root + "/ga4gh/drs/v1/objects/:id", keyed(auth, read, h.drs, &DrsHandler::object));
+    Rest::Routes::Get(router, root + "/ga4gh/drs/v1/objects/:id/access/:access_id",
+                      keyed(auth, read, h.drs, &DrsHandler::access));
     add_not_found(router);
 }
 

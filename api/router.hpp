@@ -9,6 +9,7 @@
 #include "api/auth/authenticator.hpp"
 #include "api/handlers/admin_handler.hpp"
 #include "api/handlers/artifacts_handler.hpp"
+#include "api/handlers/drs_handler.hpp"
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "api/handlers/status_handler.hpp"
@@ -23,6 +24,7 @@ struct Handlers {
     StatusHandler& status;
     UploadsHandler& uploads;
     ArtifactsHandler& artifacts;
+    DrsHandler& drs;
 };
 
 // root_path ("" or "/prefix"): prepended to every public route (DROVER_ROOT_PATH).

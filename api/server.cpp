@@ -91,8 +91,9 @@ Server::Server(const Config& config, KindRegistry kinds)
       admin_(db_),
       uploads_(db_, upload_options(config)),
       artifacts_(db_, storage::storage_root(config)),
+      drs_(db_, config.str("public_url"), root_path(config)),
       auth_(auth_options(config)) {
-    add_routes(router_, Handlers{health_, jobs_, keys_, status_, uploads_, artifacts_}, auth_, root_path(config));
+    add_routes(router_, Handlers{health_, jobs_, keys_, status_, uploads_, artifacts_, drs_}, auth_, root_path(config));
     add_admin_routes(admin_router_, admin_, auth_);
     const auto limits = request_limits(config);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));

@@ -14,6 +14,7 @@
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "api/handlers/artifacts_handler.hpp"
+#include "api/handlers/drs_handler.hpp"
 #include "api/handlers/uploads_handler.hpp"
 #include "core/config.hpp"
 #include "core/kinds.hpp"
@@ -40,6 +41,7 @@ private:
     AdminHandler admin_;
     UploadsHandler uploads_;
     ArtifactsHandler artifacts_;
+    DrsHandler drs_;
     Authenticator auth_;
     Pistache::Rest::Router router_;
     Pistache::Rest::Router admin_router_;

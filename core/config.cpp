@@ -97,6 +97,10 @@ const std::vector<Setting>& all_settings() {
          "root folder of stored files (uploads, artifacts), content-addressed by sha256; every API and worker "
          "process must see the same folder (default: <DROVER_STATE_DIR>/storage)",
          api | worker | cli},
+        {"public_url", "DROVER_PUBLIC_URL", "",
+         "the URL clients reach the API at (e.g. https://drover.example.com), for GA4GH DRS self_uri and "
+         "access URLs (default: http:// and the request's Host header)",
+         api},
         {"max_upload_bytes", "DROVER_MAX_UPLOAD_BYTES", "67108864",
          "largest zip one POST /v1/uploads may send (the body is held in memory while it is checked); larger "
          "gets 413",

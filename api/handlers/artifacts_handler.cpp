@@ -78,6 +78,39 @@ std::optional<ByteRange> parse_range(const std::string& header, std::int64_t siz
 
 }  // namespace
 
+Reply file_reply(storage::BlobStore& blobs, const std::string& sha256, std::int64_t size, const std::string& media_type,
+                 const std::string& range_header, const std::string& if_none_match, const RequestContext& ctx) {
+    std::string etag = "\"" + sha256 + "\"";
+    if (if_none_match == etag) return Reply{Code::Not_Modified, "", {{"ETag", etag}}};
+    Reply reply{Code::Ok, "", {}};
+    std::int64_t first = 0, count = size;
+    if (!range_header.empty()) {
+        if (auto range = parse_range(range_header, size)) {
+            if (!range->satisfiable) {
+                auto e = error_reply(Code::Requested_Range_Not_Satisfiable, "range_not_satisfiable",
+                                     "the file has " + std::to_string(size) + " bytes", ctx);
+                e.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+                return e;
+            }
+            first = range->first;
+            count = range->last - range->first + 1;
+            reply.code = Code::Partial_Content;
+            reply.headers.emplace_back("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                                                            std::to_string(range->last) + "/" + std::to_string(size));
+        }
+    }
+    std::ifstream in(blobs.path_of(sha256), std::ios::binary);
+    if (!in) throw Error("the file of blob " + sha256 + " is missing");
+    in.seekg(first);
+    reply.body.resize(static_cast<std::size_t>(count));
+    in.read(reply.body.data(), count);
+    if (in.gcount() != count) throw Error("the file of blob " + sha256 + " is shorter than its record");
+    reply.headers.emplace_back("Content-Type", media_type);
+    reply.headers.emplace_back("ETag", etag);
+    reply.headers.emplace_back("Accept-Ranges", "bytes");
+    return reply;
+}
+
 ArtifactsHandler::ArtifactsHandler(DbExecutor& db, std::filesystem::path storage_root)
     : db_(db), blobs_(std::move(storage_root)) {}
 
@@ -128,37 +161,8 @@ void ArtifactsHandler::download(RequestContext ctx, const Pistache::Rest::Reques
         auto r = conn.query("artifacts/get", db::Params().add(id).add(ctx.app).add(name).null());
         if (r.empty()) throw NotFound("no such artifact");
         std::string sha256(r.text(0, "sha256"));
-        auto size = r.int64(0, "size");
-        std::string etag = "\"" + sha256 + "\"";
-        if (if_none_match == etag) return Reply{Code::Not_Modified, "", {{"ETag", etag}}};
-        Reply reply{Code::Ok, "", {}};
-        std::int64_t first = 0, count = size;
-        if (!range_header.empty()) {
-            if (auto range = parse_range(range_header, size)) {
-                if (!range->satisfiable) {
-                    auto e = error_reply(Code::Requested_Range_Not_Satisfiable, "range_not_satisfiable",
-                                         "the artifact has " + std::to_string(size) + " bytes", ctx);
-                    e.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
-                    return e;
-                }
-                first = range->first;
-                count = range->last - range->first + 1;
-                reply.code = Code::Partial_Content;
-                reply.headers.emplace_back("Content-Range", "bytes " + std::to_string(range->first) + "-" +
-                                                                std::to_string(range->last) + "/" +
-                                                                std::to_string(size));
-            }
-        }
-        std::ifstream in(blobs_.path_of(sha256), std::ios::binary);
-        if (!in) throw Error("the file of artifact " + name + " of job " + std::to_string(id) + " is missing");
-        in.seekg(first);
-        reply.body.resize(static_cast<std::size_t>(count));
-        in.read(reply.body.data(), count);
-        if (in.gcount() != count) throw Error("the file of artifact " + name + " is shorter than its record");
-        reply.headers.emplace_back("Content-Type", std::string(r.text(0, "media_type")));
-        reply.headers.emplace_back("ETag", etag);
-        reply.headers.emplace_back("Accept-Ranges", "bytes");
-        return reply;
+        return file_reply(blobs_, sha256, r.int64(0, "size"), std::string(r.text(0, "media_type")), range_header,
+                          if_none_match, ctx);
     });
 }
 

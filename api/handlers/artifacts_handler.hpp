@@ -9,6 +9,12 @@
 
 namespace drover::api {
 
+// A stored file as a reply: the bytes (or the one Range asked for: 206, or 416
+// past the end), Content-Type, ETag = the quoted sha256 (If-None-Match → 304),
+// Accept-Ranges. The bytes are read into memory.
+Reply file_reply(storage::BlobStore& blobs, const std::string& sha256, std::int64_t size, const std::string& media_type,
+                 const std::string& range_header, const std::string& if_none_match, const RequestContext& ctx);
+
 class ArtifactsHandler {
 public:
     ArtifactsHandler(DbExecutor& db, std::filesystem::path storage_root);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <memory>
 
+#include "api/handlers/artifacts_handler.hpp"
 #include "api/http_error.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -110,6 +111,19 @@ void UploadsHandler::create(RequestContext ctx, const Pistache::Rest::Request& r
         Reply reply{Code::Created, upload_to_json(stored), {}};
         reply.headers.emplace_back("Location", options_.root_path + "/v1/uploads/" + std::to_string(stored.id));
         return reply;
+    });
+}
+
+void UploadsHandler::content(RequestContext ctx, const Pistache::Rest::Request& request,
+                             Pistache::Http::ResponseWriter& response) {
+    auto id = upload_id(request);
+    std::string range_header, if_none_match;
+    if (auto h = request.headers().tryGetRaw("Range")) range_header = h->value();
+    if (auto h = request.headers().tryGetRaw("If-None-Match")) if_none_match = h->value();
+    db_.run(std::move(response), ctx, [this, id, range_header, if_none_match, ctx](db::Connection& conn) {
+        auto upload = UploadStore(conn, blobs_).get(id, ctx.app);
+        if (!upload) throw NotFound("no such upload");
+        return file_reply(blobs_, upload->sha256, upload->size, upload->media_type, range_header, if_none_match, ctx);
     });
 }
 

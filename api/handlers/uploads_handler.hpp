@@ -32,6 +32,9 @@ public:
     // GET /v1/uploads/:id → the upload, or 404 (also for another app's).
     void get(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
 
+    // GET /v1/uploads/:id/content → the zip itself (ETag = sha256, Range), or 404.
+    void content(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
+
     // Parted uploads, for zips larger than one request may carry:
     // POST /v1/uploads/sessions → 201 {"id", "expires_at", "max_part_bytes", "parts": []}.
     void create_session(RequestContext ctx, const Pistache::Rest::Request& request,

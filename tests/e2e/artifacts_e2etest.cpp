@@ -46,7 +46,8 @@ struct Fixture {
     }
     test::HttpResponse get(const std::string& path, const std::string& extra_headers = {},
                            const std::string& key = test::default_api_key) {
-        return test::http_raw(stack.port(), "GET " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key +
+        return test::http_raw(stack.port(), "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" +
+                                                std::to_string(stack.port()) + "\r\nAuthorization: Bearer " + key +
                                                 "\r\n" + extra_headers + "\r\n");
     }
     std::filesystem::path blob(const std::string& sha) {
@@ -115,6 +116,61 @@ BOOST_AUTO_TEST_CASE(outbound_files_become_artifacts_listed_and_downloaded_by_th
                                     "/v1/uploads/" + upload_id, "/v1/jobs/" + job}) {
         BOOST_TEST(get(path, "", other_key).status == 404, path);
     }
+}
+
+BOOST_AUTO_TEST_CASE(uploads_and_artifacts_are_ga4gh_drs_objects_of_their_app_only) {
+    auto zip = ZipBuilder().file("in/a.txt", "drs me").bytes();
+    auto up = test::http_request(stack.port(), "POST", "/v1/uploads", zip, "application/zip");
+    BOOST_TEST_REQUIRE(up.status == 201, up.body);
+    std::string upload_id = parse_json(up.body)["id"].GetString();
+    auto r = stack.post_job(R"({"kind": "transform", "upload_id": ")" + upload_id + "\"}");
+    std::string job = test::json_field(r.body, "id");
+    BOOST_TEST_REQUIRE(test::json_field(stack.wait_finished(job), "status") == "succeeded");
+
+    const std::string host = "127.0.0.1:" + std::to_string(stack.port());
+    auto path_of = [&](const std::string& url) { return url.substr(url.find(host) + host.size()); };
+
+    // The upload: a DrsObject whose access URL serves the very bytes.
+    auto obj = get("/ga4gh/drs/v1/objects/upload-" + upload_id);
+    BOOST_TEST_REQUIRE(obj.status == 200, obj.body);
+    auto o = parse_json(obj.body);
+    BOOST_TEST(o["id"].GetString() == "upload-" + upload_id);
+    BOOST_TEST(o["self_uri"].GetString() == "drs://" + host + "/upload-" + upload_id);
+    BOOST_TEST(o["size"].GetInt64() == static_cast<std::int64_t>(zip.size()));
+    BOOST_TEST(std::string(o["created_time"].GetString()).size() >= 20u);
+    BOOST_TEST(o["checksums"][0]["type"].GetString() == std::string("sha-256"));
+    BOOST_TEST(o["checksums"][0]["checksum"].GetString() == sha256_hex(zip));
+    BOOST_TEST(o["access_methods"][0]["type"].GetString() == std::string("https"));
+    std::string url = o["access_methods"][0]["access_url"]["url"].GetString();
+    auto bytes = get(path_of(url));
+    BOOST_TEST(bytes.status == 200);
+    BOOST_TEST(bytes.body == zip);
+    auto access = get("/ga4gh/drs/v1/objects/upload-" + upload_id + "/access/https");
+    BOOST_TEST(access.status == 200);
+    BOOST_TEST(parse_json(access.body)["url"].GetString() == url);
+
+    // An artifact: the same, its access URL the artifact download.
+    auto artifact_id = std::to_string(scalar(c, "SELECT id FROM drover.artifacts WHERE job_id = " + job +
+                                                    " AND name = 'sub/data.bin'"));
+    auto a = parse_json(get("/ga4gh/drs/v1/objects/artifact-" + artifact_id).body);
+    BOOST_TEST_REQUIRE(a.IsObject());
+    BOOST_TEST(a["name"].GetString() == std::string("sub/data.bin"));
+    auto data = get(path_of(a["access_methods"][0]["access_url"]["url"].GetString()));
+    BOOST_TEST(data.status == 200);
+    BOOST_TEST(sha256_hex(data.body) == a["checksums"][0]["checksum"].GetString());
+
+    // Unknown, malformed and another app's: 404 with a DRS error body.
+    for (const std::string& id :
+         std::vector<std::string>{"upload-999999", "artifact-0", "nonsense", "upload-" + upload_id}) {
+        auto key = id == "upload-" + upload_id ? other_key : std::string(test::default_api_key);
+        auto e = get("/ga4gh/drs/v1/objects/" + id, "", key);
+        BOOST_TEST(e.status == 404, id);
+        BOOST_TEST(parse_json(e.body)["status_code"].GetInt() == 404);
+        BOOST_TEST(get("/ga4gh/drs/v1/objects/" + id + "/access/https", "", key).status == 404);
+    }
+    BOOST_TEST(get("/ga4gh/drs/v1/objects/upload-" + upload_id + "/access/s3").status == 404);
+    BOOST_TEST(get("/v1/uploads/" + upload_id + "/content", "", other_key).status == 404);
+    BOOST_TEST(get("/ga4gh/drs/v1/objects/upload-" + upload_id, "", "").status == 401);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
