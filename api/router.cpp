@@ -106,7 +106,7 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     add_not_found(router);
 }
 
-void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth) {
+void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth, StorageAdminHandler* storage) {
     const auto op = Need::operator_key();
     Rest::Routes::Get(router, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::list_apps));
     Rest::Routes::Post(router, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::create_app));
@@ -115,6 +115,17 @@ void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth
     Rest::Routes::Post(router, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::create_key));
     Rest::Routes::Post(router, "/maintenance/keys/:id/revoke", keyed(auth, op, a, &AdminHandler::revoke_key));
     Rest::Routes::Get(router, "/maintenance/jobs/:id", keyed(auth, op, a, &AdminHandler::get_job));
+    if (storage) {
+        auto& s = *storage;
+        using S = StorageAdminHandler;
+        Rest::Routes::Get(router, "/maintenance/uploads/:id", keyed(auth, op, s, &S::get_upload));
+        Rest::Routes::Post(router, "/maintenance/uploads/:id/whitelist", keyed(auth, op, s, &S::whitelist));
+        Rest::Routes::Delete(router, "/maintenance/uploads/:id/whitelist", keyed(auth, op, s, &S::unwhitelist));
+        Rest::Routes::Post(router, "/maintenance/uploads/:id/protect", keyed(auth, op, s, &S::protect));
+        Rest::Routes::Delete(router, "/maintenance/uploads/:id/protect", keyed(auth, op, s, &S::unprotect));
+        Rest::Routes::Get(router, "/maintenance/storage", keyed(auth, op, s, &S::storage));
+        Rest::Routes::Post(router, "/maintenance/sweeps/:name/run", keyed(auth, op, s, &S::run_sweep));
+    }
     add_not_found(router);
 }
 

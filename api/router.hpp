@@ -13,6 +13,7 @@
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "api/handlers/status_handler.hpp"
+#include "api/handlers/storage_admin_handler.hpp"
 #include "api/handlers/uploads_handler.hpp"
 
 namespace drover::api {
@@ -30,6 +31,8 @@ struct Handlers {
 // root_path ("" or "/prefix"): prepended to every public route (DROVER_ROOT_PATH).
 void add_routes(Pistache::Rest::Router& router, Handlers handlers, Authenticator& auth,
                 const std::string& root_path = {});
-void add_admin_routes(Pistache::Rest::Router& router, AdminHandler& admin, Authenticator& auth);
+// storage: the storage routes (/maintenance/uploads, /storage, /sweeps); none: left out.
+void add_admin_routes(Pistache::Rest::Router& router, AdminHandler& admin, Authenticator& auth,
+                      StorageAdminHandler* storage = nullptr);
 
 }  // namespace drover::api

@@ -92,9 +92,10 @@ Server::Server(const Config& config, KindRegistry kinds)
       uploads_(db_, upload_options(config)),
       artifacts_(db_, storage::storage_root(config)),
       drs_(db_, config.str("public_url"), root_path(config)),
+      storage_admin_(db_, StorageSweepSettings::from(config)),
       auth_(auth_options(config)) {
     add_routes(router_, Handlers{health_, jobs_, keys_, status_, uploads_, artifacts_, drs_}, auth_, root_path(config));
-    add_admin_routes(admin_router_, admin_, auth_);
+    add_admin_routes(admin_router_, admin_, auth_, &storage_admin_);
     const auto limits = request_limits(config);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);

@@ -15,6 +15,7 @@
 #include "api/handlers/jobs_handler.hpp"
 #include "api/handlers/artifacts_handler.hpp"
 #include "api/handlers/drs_handler.hpp"
+#include "api/handlers/storage_admin_handler.hpp"
 #include "api/handlers/uploads_handler.hpp"
 #include "core/config.hpp"
 #include "core/kinds.hpp"
@@ -42,6 +43,7 @@ private:
     UploadsHandler uploads_;
     ArtifactsHandler artifacts_;
     DrsHandler drs_;
+    StorageAdminHandler storage_admin_;
     Authenticator auth_;
     Pistache::Rest::Router router_;
     Pistache::Rest::Router admin_router_;
