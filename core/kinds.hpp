@@ -37,6 +37,7 @@ struct Kind {
     std::vector<int> permanent_exit_codes;        // exit codes that mean "the input is bad: do not retry"
     std::optional<Backoff> backoff;               // none: attempt^4 + 1 s (jobs/complete_many.sql)
     std::optional<int> concurrency;               // most jobs of this kind running at once, on all workers
+    std::optional<int> artifact_retention_s;      // its outbound files kept this long (none: DROVER_ARTIFACT_RETENTION_S)
 };
 
 class KindRegistry {

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/archive/zip_names.hpp"
 #include "core/error.hpp"
 
 namespace drover::archive {
@@ -50,7 +51,5 @@ ZipSummary check_zip_file(const std::filesystem::path& zip, const ZipLimits& lim
 ZipSummary extract_zip(const std::filesystem::path& zip, const std::filesystem::path& destination,
                        const ZipLimits& limits);
 
-// The checks on one entry name, exposed for tests: "" when acceptable, else why not.
-std::string unsafe_name_reason(std::string_view name);
 
 }  // namespace drover::archive

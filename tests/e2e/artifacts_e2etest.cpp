@@ -21,14 +21,21 @@ namespace {
 std::string sha256_hex(const std::string& s) { return crypto::to_hex(crypto::sha256(s)); }
 
 std::string kinds_json() {
-    return e2e::kinds_file({
+    auto kinds = e2e::kinds_file({
         e2e::CommandKind("transform",
                          "tr a-z A-Z < \"$DROVER_INBOUND/in/a.txt\" > \"$DROVER_OUTBOUND/out.txt\"; "
                          "mkdir -p \"$DROVER_OUTBOUND/sub\"; "
                          "head -c 3000 /dev/urandom > \"$DROVER_OUTBOUND/sub/data.bin\"; "
                          "ln -s /etc/passwd \"$DROVER_OUTBOUND/link\"; "
                          "echo '{\"ok\": true}' > \"$DROVER_OUTBOUND/result.json\""),
+        e2e::CommandKind("both_results", "echo 'result {\"from\": \"control\"}' >&3; "
+                                         "echo '{\"from\": \"file\"}' > \"$DROVER_OUTBOUND/result.json\""),
+        e2e::CommandKind("bad_result", "echo '{not json' > \"$DROVER_OUTBOUND/result.json\""),
+        e2e::CommandKind("short_lived", "echo brief > \"$DROVER_OUTBOUND/brief.txt\""),
     });
+    // The kind's own artifact retention (not in e2e::CommandKind).
+    auto at = kinds.find("\"short_lived\":{");
+    return kinds.insert(at + std::string("\"short_lived\":{").size(), "\"artifact_retention_s\":60,");
 }
 
 struct Fixture {
@@ -69,6 +76,10 @@ BOOST_AUTO_TEST_CASE(outbound_files_become_artifacts_listed_and_downloaded_by_th
     std::string job = test::json_field(r.body, "id");
     auto done = stack.wait_finished(job);
     BOOST_TEST_REQUIRE(test::json_field(done, "status") == "succeeded", done << stack.output());
+    // outbound/result.json became the result (the job sent none over its control channel).
+    auto finished = parse_json(done);
+    BOOST_TEST_REQUIRE(finished["result"].IsObject(), done);
+    BOOST_TEST(finished["result"]["ok"].GetBool());
 
     // Listed: the regular files, by path in outbound/; the symlink is not.
     auto list = get("/v1/jobs/" + job + "/artifacts");
@@ -116,6 +127,29 @@ BOOST_AUTO_TEST_CASE(outbound_files_become_artifacts_listed_and_downloaded_by_th
                                     "/v1/uploads/" + upload_id, "/v1/jobs/" + job}) {
         BOOST_TEST(get(path, "", other_key).status == 404, path);
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_result_sent_over_the_control_channel_wins_and_a_bad_result_json_is_ignored) {
+    auto both = test::json_field(stack.post_job(R"({"kind": "both_results"})").body, "id");
+    auto bad = test::json_field(stack.post_job(R"({"kind": "bad_result"})").body, "id");
+    auto b = parse_json(stack.wait_finished(both));
+    BOOST_TEST(b["status"].GetString() == std::string("succeeded"));
+    BOOST_TEST(b["result"]["from"].GetString() == std::string("control"));
+    auto x = parse_json(stack.wait_finished(bad));
+    BOOST_TEST(x["status"].GetString() == std::string("succeeded"));
+    BOOST_TEST(x["result"].IsNull());
+    auto logs = get("/v1/jobs/" + bad + "/logs").body;
+    BOOST_TEST(logs.find("result.json is not valid JSON") != std::string::npos, logs);
+    // Still stored as an artifact, as it was written.
+    BOOST_TEST(get("/v1/jobs/" + bad + "/artifacts/result.json").body == "{not json\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_kind_sets_its_own_artifact_retention) {
+    auto job = test::json_field(stack.post_job(R"({"kind": "short_lived"})").body, "id");
+    BOOST_TEST_REQUIRE(test::json_field(stack.wait_finished(job), "status") == "succeeded");
+    BOOST_TEST(scalar(c, "SELECT count(*) FROM drover.artifacts WHERE job_id = " + job +
+                             " AND expires_at BETWEEN now() + interval '50 seconds' AND now() + interval '70 seconds'") ==
+               1);
 }
 
 BOOST_AUTO_TEST_CASE(uploads_and_artifacts_are_ga4gh_drs_objects_of_their_app_only) {

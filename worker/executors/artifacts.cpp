@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "core/archive/zip_check.hpp"
+#include "core/json.hpp"
+#include "core/storable.hpp"
 #include "core/error.hpp"
 #include "core/storage/blob_store.hpp"
 #include "worker/executors/inbound.hpp"
@@ -50,12 +52,48 @@ void copy_into(const std::filesystem::path& path, storage::TempFile& temp) {
     ::close(fd);
 }
 
+constexpr std::size_t max_result_json = 1 << 20;
+
+// outbound/result.json as a job result, when it is one Postgres can store.
+std::optional<std::string> result_from(JobControl& control, const std::filesystem::path& outbound) {
+    auto path = outbound / "result.json";
+    std::error_code ec;
+    auto status = std::filesystem::symlink_status(path, ec);
+    if (ec || !std::filesystem::is_regular_file(status)) return std::nullopt;
+    if (std::filesystem::file_size(path, ec) > max_result_json || ec) {
+        control.log("runner", "outbound/result.json is over 1 MiB: not taken as the result");
+        return std::nullopt;
+    }
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string text(max_result_json + 1, '\0');
+    auto n = ::read(fd, text.data(), text.size());
+    ::close(fd);
+    if (n < 0) return std::nullopt;
+    text.resize(static_cast<std::size_t>(n));
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) text.pop_back();
+    rapidjson::Document doc;
+    doc.Parse(text.c_str(), text.size());
+    if (doc.HasParseError()) {
+        control.log("runner", "outbound/result.json is not valid JSON: not taken as the result");
+        return std::nullopt;
+    }
+    if (auto why = jsonb_refusal(text)) {
+        control.log("runner", "outbound/result.json cannot be stored (" + *why + "): not taken as the result");
+        return std::nullopt;
+    }
+    return text;
+}
+
 }  // namespace
 
-void collect_outbound(JobControl& control, const std::filesystem::path& outbound) noexcept {
+std::optional<std::string> collect_outbound(JobControl& control, const std::filesystem::path& outbound,
+                                            std::optional<int> retention_s) noexcept {
+    std::optional<std::string> result;
     try {
         std::error_code ec;
-        if (!std::filesystem::is_directory(outbound, ec) || std::filesystem::is_empty(outbound, ec)) return;
+        if (!std::filesystem::is_directory(outbound, ec) || std::filesystem::is_empty(outbound, ec)) return result;
+        result = result_from(control, outbound);
         auto settings = job_files_settings();
         storage::BlobStore blobs(settings.storage_root);
         auto& conn = job_files_connection(settings.database_url);
@@ -94,7 +132,8 @@ void collect_outbound(JobControl& control, const std::filesystem::path& outbound
                                                        .add(sha256)
                                                        .add(size)
                                                        .add(media_type_of(name))
-                                                       .add(settings.artifact_retention_s)
+                                                       .add(retention_s ? static_cast<std::int64_t>(*retention_s)
+                                                                        : settings.artifact_retention_s)
                                                        .null());
                 } catch (...) {
                     if (created && new_row) blobs.remove(sha256);  // still under the blob row's lock
@@ -107,6 +146,7 @@ void collect_outbound(JobControl& control, const std::filesystem::path& outbound
     } catch (const std::exception& e) {
         control.log("runner", std::string("outbound files not stored: ") + e.what());
     }
+    return result;
 }
 
 }  // namespace drover::worker

@@ -8,6 +8,8 @@
 // transaction its blob row claimed, the file renamed into place and the
 // record written.
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include "worker/job_control.hpp"
 
@@ -15,6 +17,11 @@ namespace drover::worker {
 
 // Stores what `outbound` holds for the job of `control`; never throws (a
 // failure is written to the job's log: the job's own outcome stands).
-void collect_outbound(JobControl& control, const std::filesystem::path& outbound) noexcept;
+// Returns the contents of outbound/result.json when it is a JSON document
+// Postgres can store (at most 1 MiB): the job's result if it sent none over
+// its control channel. result.json is stored as an artifact too.
+// retention_s: the kind's artifact_retention_s (none: DROVER_ARTIFACT_RETENTION_S).
+std::optional<std::string> collect_outbound(JobControl& control, const std::filesystem::path& outbound,
+                                            std::optional<int> retention_s = std::nullopt) noexcept;
 
 }  // namespace drover::worker

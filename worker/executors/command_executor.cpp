@@ -269,7 +269,11 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     if (pidfd >= 0) ::close(pidfd);
     // Whatever the child left running in its group goes with it.
     kill(-pid, SIGKILL);
-    collect_outbound(control, folder_.outbound());  // its outbound files become artifacts (artifacts.hpp)
+    // Its outbound files become artifacts; outbound/result.json its result if it sent none (artifacts.hpp).
+    if (auto outbound_result = collect_outbound(control, folder_.outbound(), kind_.artifact_retention_s);
+        outbound_result && !result_json) {
+        result_json = std::move(outbound_result);
+    }
     folder_.clear();
 
     // The error names the last lines the job wrote: stderr, or stdout if it wrote nothing there.

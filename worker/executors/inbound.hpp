@@ -3,7 +3,9 @@
 // inbound/ folder when its command starts. The zip was checked when it was
 // uploaded; it is checked again as it is extracted (core/archive/zip_check:
 // same rules, into a temporary folder renamed to inbound/ when complete), so
-// a blob changed on disk cannot write outside the folder either. inbound/
+// a blob changed on disk cannot write outside the folder either. Extraction
+// runs in drover-unzip, a helper next to drover-worker: libarchive must not
+// be loaded into the worker (worker/CMakeLists.txt). inbound/
 // goes with the job's folder when the job ends (JobFolder::clear).
 #include <filesystem>
 #include <string>
