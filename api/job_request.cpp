@@ -1,6 +1,7 @@
 #include "api/job_request.hpp"
 
 #include <array>
+#include <charconv>
 #include <set>
 #include <regex>
 
@@ -56,7 +57,7 @@ NewJob parse_new_job(const rapidjson::Value& doc, const KindRegistry& kinds, con
     if (!doc.IsObject()) throw invalid("wrong_type", "a job must be a JSON object", "");
 
     static constexpr std::array known = {"kind", "args", "queue", "priority", "run_at", "max_attempts",
-                                         "timeout_s", "unique_key"};
+                                         "timeout_s", "unique_key", "upload_id"};
     std::set<std::string_view> seen;
     for (auto& m : doc.GetObject()) {
         std::string_view name = json::view(m.name);
@@ -119,6 +120,22 @@ NewJob parse_new_job(const rapidjson::Value& doc, const KindRegistry& kinds, con
             throw invalid("invalid_value", "\"unique_key\" must be 1-256 characters", "unique_key");
         }
         job.unique_key = key;
+    }
+    if (doc.HasMember("upload_id")) {
+        // An id as POST /v1/uploads returned it (a decimal string), or the number.
+        const auto& v = doc["upload_id"];
+        std::int64_t id = 0;
+        if (v.IsInt64()) {
+            id = v.GetInt64();
+        } else if (v.IsString()) {
+            auto s = json::view(v);
+            auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+            if (ec != std::errc() || ptr != s.data() + s.size()) id = 0;
+        } else {
+            throw wrong_type("upload_id", "an upload id (a string as POST /v1/uploads returned it)");
+        }
+        if (id <= 0) throw invalid("unknown_upload", "\"upload_id\" names no upload", "upload_id");
+        job.upload_id = id;
     }
     return job;
 }

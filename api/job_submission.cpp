@@ -22,9 +22,18 @@ Reply job_reply(Code code, const Job& job, const std::string& root) {
 
 // Inserts the job; a run_at of the right shape that is no real instant is the
 // caller's error (22007/22008/22009: 30 February, +99:00).
+// A job that names an upload is attached to it in the same transaction, so
+// no worker can claim it without its upload; an upload that does not exist or
+// is another app's refuses the job (and nothing is inserted).
 JobStore::Inserted insert(db::Connection& conn, const NewJob& job) {
     try {
-        return JobStore(conn).insert(job);
+        auto inserted = JobStore(conn).insert(job);
+        if (job.upload_id && inserted.created &&
+            conn.query("uploads/attach_to_job", db::Params().add(inserted.job.id).add(*job.upload_id)).empty()) {
+            throw InputError(InputError::Kind::invalid, "unknown_upload", "\"upload_id\" names no upload of this app",
+                             "upload_id");
+        }
+        return inserted;
     } catch (const DbError& e) {
         if (e.sqlstate() == "22007" || e.sqlstate() == "22008" || e.sqlstate() == "22009") {
             throw InputError(InputError::Kind::invalid, "invalid_value",

@@ -101,8 +101,9 @@ private:
 
 class RequestGuard final : public Http::Handler {
 public:
-    RequestGuard(std::shared_ptr<Http::Handler> inner, std::shared_ptr<http::ConnectionRegistry> registry)
-        : inner_(std::move(inner)), registry_(std::move(registry)) {}
+    RequestGuard(std::shared_ptr<Http::Handler> inner, std::shared_ptr<http::ConnectionRegistry> registry,
+                 RequestLimits limits)
+        : inner_(std::move(inner)), registry_(std::move(registry)), limits_(std::move(limits)) {}
 
     // Pistache clones the handler once per reactor thread: each clone gets a
     // clone of the router's handler of its own.
@@ -166,7 +167,7 @@ private:
             drop(peer, *state, len);
             return;
         }
-        const std::size_t max = getMaxRequestSize();
+        const std::size_t max = largest_request();
         if (state->pending.size() + len > max + 2 * 65536) {
             // More pipelined bytes than one whole request can hold behind the
             // one in flight: answer that one, then close (clients retry what
@@ -194,7 +195,6 @@ private:
     void pump(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& state) {
         if (state->pumping) return;  // an answer written during a hand-over: the loop below goes on
         state->pumping = true;
-        const std::size_t max = getMaxRequestSize();
         while (!state->in_flight && !state->closing && !state->gone) {
             auto& pending = state->pending;
             // Empty lines before a request line are to be ignored (RFC 9112 2.2).
@@ -205,7 +205,7 @@ private:
                 state->partial_since_ms = 0;
                 break;
             }
-            Scan scan = scan_request(pending, max);
+            Scan scan = scan_request(pending, request_max(pending));
             if (scan.refusal) {
                 refuse(peer, state, std::move(*scan.refusal));
                 break;
@@ -302,8 +302,25 @@ private:
         attached_ = true;
     }
 
+    // The limit of the request at the head of `data`: a route with a larger
+    // one (RequestLimits::large, upload parts) by its request line, else the
+    // normal one.
+    std::size_t request_max(std::string_view data) const {
+        for (const auto& [prefix, limit] : limits_.large) {
+            if (data.starts_with(prefix)) return limit;
+        }
+        return limits_.normal ? limits_.normal : getMaxRequestSize();
+    }
+    // What `pending` may hold: one whole request of the largest kind.
+    std::size_t largest_request() const {
+        std::size_t max = limits_.normal ? limits_.normal : getMaxRequestSize();
+        for (const auto& [prefix, limit] : limits_.large) max = std::max(max, limit);
+        return max;
+    }
+
     std::shared_ptr<Http::Handler> inner_;
     std::shared_ptr<http::ConnectionRegistry> registry_;
+    RequestLimits limits_;
     bool attached_ = false;
 };
 
@@ -319,7 +336,7 @@ std::string join_methods(std::vector<Http::Method> methods) {
 }  // namespace
 
 std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original,
-                                               std::shared_ptr<http::ConnectionRegistry> registry) {
+                                               std::shared_ptr<http::ConnectionRegistry> registry, RequestLimits limits) {
     auto router = std::make_shared<Rest::Router>(original);
     auto& routes = (*router).*member_of(RouterRoutes{});
     // Router::route() looks its table up with operator[], which inserts a
@@ -356,7 +373,7 @@ std::shared_ptr<Http::Handler> guarded_handler(const Rest::Router& original,
         send_reply(response, reply, ctx);
         return Rest::Route::Result::Ok;
     });
-    return std::make_shared<RequestGuard>(std::make_shared<Dispatch>(router), std::move(registry));
+    return std::make_shared<RequestGuard>(std::make_shared<Dispatch>(router), std::move(registry), std::move(limits));
 }
 
 }  // namespace drover::api

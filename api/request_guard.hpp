@@ -37,15 +37,29 @@
 #include <pistache/router.h>
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "api/http/connection_registry.hpp"
 
 namespace drover::api {
 
+// Per-request size limits. `normal` (0: the endpoint's maxRequestSize) applies
+// to every request and to every header block; a request whose request line
+// starts with one of `large` (e.g. "POST /v1/uploads ") may carry a body up
+// to its limit instead. The endpoint's maxRequestSize must be at least the
+// largest limit, since Pistache applies it too.
+struct RequestLimits {
+    std::size_t normal = 0;
+    std::vector<std::pair<std::string, std::size_t>> large;
+};
+
 // The handler to give Endpoint::setHandler(): the router's handler behind the
 // guard. The router is copied (as Router::handler() does); add routes first.
 // Connections are recorded in (and closed by) `registry`.
 std::shared_ptr<Pistache::Http::Handler> guarded_handler(const Pistache::Rest::Router& router,
-                                                         std::shared_ptr<http::ConnectionRegistry> registry);
+                                                         std::shared_ptr<http::ConnectionRegistry> registry,
+                                                         RequestLimits limits = {});
 
 }  // namespace drover::api

@@ -125,10 +125,21 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     t.add(Http::Method::Get, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
     t.add(Http::Method::Post, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
     t.add(Http::Method::Post, "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
+    t.add(Http::Method::Post, "/v1/uploads", keyed(auth, submit, h.uploads, &UploadsHandler::create));
+    t.add(Http::Method::Get, "/v1/uploads/:id", keyed(auth, read, h.uploads, &UploadsHandler::get));
+    t.add(Http::Method::Post, "/v1/uploads/sessions", keyed(auth, submit, h.uploads, &UploadsHandler::create_session));
+    t.add(Http::Method::Get, "/v1/uploads/sessions/:id", keyed(auth, read, h.uploads, &UploadsHandler::get_session));
+    t.add(Http::Method::Put, "/v1/uploads/sessions/:id/parts/:n", keyed(auth, submit, h.uploads, &UploadsHandler::put_part));
+    t.add(Http::Method::Post, "/v1/uploads/sessions/:id/complete", keyed(auth, submit, h.uploads, &UploadsHandler::complete));
+    t.add(Http::Method::Get, "/v1/jobs/:id/artifacts", keyed(auth, read, h.artifacts, &ArtifactsHandler::list));
+    t.add(Http::Method::Get, "/v1/jobs/:id/artifacts/:name", keyed(auth, read, h.artifacts, &ArtifactsHandler::download));
+    t.add(Http::Method::Get, "/v1/uploads/:id/content", keyed(auth, read, h.uploads, &UploadsHandler::content));
+    t.add(Http::Method::Get, "/ga4gh/drs/v1/objects/:id", keyed(auth, read, h.drs, &DrsHandler::object));
+    t.add(Http::Method::Get, "/ga4gh/drs/v1/objects/:id/access/:access_id", keyed(auth, read, h.drs, &DrsHandler::access));
     add_not_found(router);
 }
 
-void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth) {
+void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth, StorageAdminHandler* storage) {
     const auto op = Need::operator_key();
     Table t{router, ""};
     t.add(Http::Method::Get, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::list_apps));
@@ -139,6 +150,17 @@ void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth
     t.add(Http::Method::Post, "/maintenance/keys/:id/revoke", keyed(auth, op, a, &AdminHandler::revoke_key));
     t.add(Http::Method::Get, "/maintenance/jobs/:id", keyed(auth, op, a, &AdminHandler::get_job));
     t.add(Http::Method::Get, "/metrics", keyed(auth, op, a, &AdminHandler::metrics));
+    if (storage) {
+        auto& s = *storage;
+        using S = StorageAdminHandler;
+        t.add(Http::Method::Get, "/maintenance/uploads/:id", keyed(auth, op, s, &S::get_upload));
+        t.add(Http::Method::Post, "/maintenance/uploads/:id/whitelist", keyed(auth, op, s, &S::whitelist));
+        t.add(Http::Method::Delete, "/maintenance/uploads/:id/whitelist", keyed(auth, op, s, &S::unwhitelist));
+        t.add(Http::Method::Post, "/maintenance/uploads/:id/protect", keyed(auth, op, s, &S::protect));
+        t.add(Http::Method::Delete, "/maintenance/uploads/:id/protect", keyed(auth, op, s, &S::unprotect));
+        t.add(Http::Method::Get, "/maintenance/storage", keyed(auth, op, s, &S::storage));
+        t.add(Http::Method::Post, "/maintenance/sweeps/:name/run", keyed(auth, op, s, &S::run_sweep));
+    }
     add_not_found(router);
 }
 

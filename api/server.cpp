@@ -14,6 +14,45 @@ namespace drover::api {
 
 using namespace Pistache;
 
+namespace {
+
+UploadsHandler::Options upload_options(const Config& config) {
+    UploadsHandler::Options o;
+    o.storage_root = storage::storage_root(config);
+    o.limits.max_entries = static_cast<std::uint64_t>(config.integer("max_upload_entries"));
+    o.limits.max_uncompressed_bytes = static_cast<std::uint64_t>(config.integer("max_upload_uncompressed_bytes"));
+    o.max_storage_bytes = config.integer("max_storage_bytes");
+    o.root_path = config.str("root_path");
+    o.max_part_bytes = config.integer("max_upload_part_bytes");
+    o.max_parted_bytes = config.integer("max_parted_upload_bytes");
+    o.session_ttl_s = std::max<std::int64_t>(1, config.integer("upload_session_ttl_s"));
+    o.eviction_target_percent = static_cast<int>(std::min<std::int64_t>(100, config.integer("eviction_target_percent")));
+    return o;
+}
+
+// POST /v1/uploads may carry up to DROVER_MAX_UPLOAD_BYTES of body (plus
+// headers), a part of a parted upload DROVER_MAX_UPLOAD_PART_BYTES; every
+// other request keeps DROVER_MAX_REQUEST_BYTES.
+constexpr std::size_t upload_header_allowance = 64 * 1024;
+
+RequestLimits request_limits(const Config& config) {
+    RequestLimits limits;
+    limits.normal = static_cast<std::size_t>(config.integer("max_request_bytes"));
+    auto upload = static_cast<std::size_t>(config.integer("max_upload_bytes")) + upload_header_allowance;
+    limits.large.emplace_back("POST " + config.str("root_path") + "/v1/uploads ", std::max(upload, limits.normal));
+    auto part = static_cast<std::size_t>(config.integer("max_upload_part_bytes")) + upload_header_allowance;
+    limits.large.emplace_back("PUT " + config.str("root_path") + "/v1/uploads/sessions/", std::max(part, limits.normal));
+    return limits;
+}
+
+std::size_t endpoint_max(const RequestLimits& limits) {
+    std::size_t max = limits.normal;
+    for (const auto& [prefix, limit] : limits.large) max = std::max(max, limit);
+    return max;
+}
+
+}  // namespace
+
 Server::Server(const Config& config, KindRegistry kinds)
     : kinds_(std::move(kinds)),
       db_(config.str("database_url"), static_cast<int>(config.integer("api_db_connections")),
@@ -25,10 +64,16 @@ Server::Server(const Config& config, KindRegistry kinds)
       keys_(db_),
       status_(db_),
       admin_(db_),
+      uploads_(db_, upload_options(config)),
+      artifacts_(db_, storage::storage_root(config)),
+      drs_(db_, config.str("public_url"), root_path(config)),
+      storage_admin_(db_, StorageSweepSettings::from(config)),
       auth_(auth_options(config)) {
     db_.set_commit_check_wait(std::chrono::milliseconds(config.integer("commit_check_ms")));
-    add_routes(router_, Handlers{health_, jobs_, keys_, status_, docs_}, auth_, root_path(config));
-    add_admin_routes(admin_router_, admin_, auth_);
+    add_routes(router_, Handlers{health_, jobs_, keys_, status_, docs_, uploads_, artifacts_, drs_}, auth_,
+               root_path(config));
+    add_admin_routes(admin_router_, admin_, auth_, &storage_admin_);
+    const auto request_caps = request_limits(config);
     // The connection cap stays below the open-file limit (main raised it as
     // far as allowed), leaving room for database connections, logs and the
     // listening socket: past the limit, accept() fails and Pistache's reactor
@@ -58,7 +103,7 @@ Server::Server(const Config& config, KindRegistry kinds)
     auto options = Http::Endpoint::options()
                        .threads(static_cast<int>(config.integer("api_threads")))
                        .flags(Tcp::Options::ReuseAddr)
-                       .maxRequestSize(static_cast<std::size_t>(config.integer("max_request_bytes")))
+                       .maxRequestSize(endpoint_max(request_caps))
                        // Slow and idle clients are timed out by the connection
                        // registry (10 s for headers, 30 s for a body, then a JSON
                        // 408; DROVER_KEEPALIVE_TIMEOUT_S when idle). Pistache's own
@@ -72,7 +117,7 @@ Server::Server(const Config& config, KindRegistry kinds)
     endpoint_->init(options);
     // The router's handler behind a guard that checks each request's headers
     // before Pistache parses them (see request_guard.hpp).
-    endpoint_->setHandler(guarded_handler(router_, connections_));
+    endpoint_->setHandler(guarded_handler(router_, connections_, request_caps));
 
     // The admin listener: its own address (loopback by default), one thread,
     // the same guard and timers as the public one.

@@ -16,6 +16,10 @@
 #include "api/handlers/health_handler.hpp"
 #include "api/handlers/jobs_handler.hpp"
 #include "api/http/connection_registry.hpp"
+#include "api/handlers/artifacts_handler.hpp"
+#include "api/handlers/drs_handler.hpp"
+#include "api/handlers/storage_admin_handler.hpp"
+#include "api/handlers/uploads_handler.hpp"
 #include "core/config.hpp"
 #include "core/kinds.hpp"
 
@@ -41,6 +45,10 @@ private:
     StatusHandler status_;
     DocsHandler docs_;
     AdminHandler admin_;
+    UploadsHandler uploads_;
+    ArtifactsHandler artifacts_;
+    DrsHandler drs_;
+    StorageAdminHandler storage_admin_;
     Authenticator auth_;
     Pistache::Rest::Router router_;
     Pistache::Rest::Router admin_router_;

@@ -5,6 +5,7 @@
 #include "cli/keys_command.hpp"
 #include "cli/migrate_command.hpp"
 #include "cli/rescue_command.hpp"
+#include "cli/sweep_command.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -16,6 +17,7 @@ constexpr const char* usage =
     "  migrate [up]     apply pending migrations (same files and table as dbmate)\n"
     "  migrate status   list migrations; exit 1 if any is pending\n"
     "  rescue           put back jobs whose worker lost its lease (workers also do this)\n"
+    "  sweep [NAME...] [--dry-run]   sweeps: jobs artifacts uploads sessions eviction reconcile\n"
     "  apps list | apps create NAME [MAX_UNFINISHED_JOBS]\n"
     "  keys create APP ROLE [NAME]    a key of APP (read, submit or admin), printed once\n"
     "  keys create-operator [NAME]    a key for the admin listener, printed once\n"
@@ -35,7 +37,8 @@ int main(int argc, char** argv) {
     std::string action;
     std::vector<std::string> words;  // every positional argument after the command
     for (int i = 2; i < argc; ++i) {
-        if (argv[i][0] != '-' && (command == "apps" || command == "keys" || action.empty())) {
+        if ((argv[i][0] != '-' && (command == "apps" || command == "keys" || command == "sweep" || action.empty())) ||
+            (command == "sweep" && std::string_view(argv[i]) == "--dry-run")) {
             if (action.empty()) action = argv[i];
             words.emplace_back(argv[i]);
         } else {
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
         init_logging("drover", config.str("log_level"));
         if (command == "migrate") return cli::migrate_command(config, action.empty() ? "up" : action);
         if (command == "rescue") return cli::rescue_command(config);
+        if (command == "sweep") return cli::sweep_command(config, words);
         if (command == "apps") return cli::apps_command(config, words);
         if (command == "keys") return cli::keys_command(config, words);
         std::cerr << "drover: unknown command '" << command << "'\n" << usage;

@@ -48,6 +48,7 @@ struct NewJob {
     int max_attempts = 25;
     std::optional<int> timeout_s;
     std::optional<std::string> unique_key;
+    std::optional<std::int64_t> upload_id;  // an upload of the same app, unpacked into inbound/
 };
 
 // Reads a full drover.jobs row (any column order) from a result.

@@ -39,7 +39,8 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
     if (!v.IsObject()) throw fail("must be an object");
     static const std::set<std::string> known = {"command", "env", "timeout_s", "max_attempts", "queue",
                                                 "permanent_exit_codes", "backoff", "in_process",
-                                                "concurrency", "user", "limits", "network", "bind", "args_schema"};
+                                                "concurrency", "user", "limits", "network", "bind", "args_schema",
+                                                "artifact_retention_s"};
     for (auto& m : v.GetObject()) {
         if (!known.contains(m.name.GetString())) throw fail(std::string("unknown field '") + m.name.GetString() + "'");
     }
@@ -78,6 +79,11 @@ Kind parse_command_kind(const std::string& source, const std::string& name, cons
     if (v.HasMember("timeout_s")) {
         if (!v["timeout_s"].IsInt() || v["timeout_s"].GetInt() <= 0) throw fail("'timeout_s' must be a positive integer");
         k.timeout_s = v["timeout_s"].GetInt();
+    }
+    if (v.HasMember("artifact_retention_s")) {
+        const auto& r = v["artifact_retention_s"];
+        if (!r.IsInt() || r.GetInt() < 1) throw fail("'artifact_retention_s' must be a positive integer (seconds)");
+        k.artifact_retention_s = r.GetInt();
     }
     if (v.HasMember("max_attempts")) {
         if (!v["max_attempts"].IsInt() || v["max_attempts"].GetInt() < 1 || v["max_attempts"].GetInt() > 1000) {

@@ -55,6 +55,7 @@ struct Kind {
     bool network = true;                          // false: a network namespace of its own (no network)
     std::map<std::string, bool> binds;            // host paths visible at the same place; true: writable
     std::optional<std::string> args_schema;       // JSON Schema (draft 4) the API checks a job's args against
+    std::optional<int> artifact_retention_s;      // its outbound files kept this long (none: DROVER_ARTIFACT_RETENTION_S)
 };
 
 class KindRegistry {

@@ -149,6 +149,7 @@ CREATE TABLE drover.jobs (
     last_error text,
     errors jsonb DEFAULT '[]'::jsonb NOT NULL,
     cancel_requested_at timestamp with time zone,
+    upload_id bigint,
     CONSTRAINT jobs_app_valid CHECK ((app ~ '^[A-Za-z0-9_.:-]{1,64}$'::text)),
     CONSTRAINT jobs_args_object CHECK ((jsonb_typeof(args) = 'object'::text)),
     CONSTRAINT jobs_attempt_range CHECK (((attempt >= 0) AND (attempt <= max_attempts))),
@@ -292,6 +293,54 @@ CREATE TABLE drover.apps (
 
 
 --
+-- Name: artifacts; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.artifacts (
+    id bigint NOT NULL,
+    job_id bigint NOT NULL,
+    app text NOT NULL,
+    attempt integer NOT NULL,
+    name text NOT NULL,
+    sha256 text NOT NULL,
+    size bigint NOT NULL,
+    media_type text DEFAULT 'application/octet-stream'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT artifacts_name_valid CHECK ((((length(name) >= 1) AND (length(name) <= 1024)) AND (name !~ '(^/|\\|:|(^|/)\.\.?(/|$))'::text))),
+    CONSTRAINT artifacts_size_range CHECK ((size >= 0))
+);
+
+
+--
+-- Name: artifacts_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.artifacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.artifacts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: blobs; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.blobs (
+    sha256 text NOT NULL,
+    size bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT blobs_sha256_hex CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT blobs_size_range CHECK ((size >= 0))
+);
+
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -377,6 +426,95 @@ CREATE TABLE drover.queue_limits (
 
 
 --
+-- Name: storage_deletions; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.storage_deletions (
+    sha256 text NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: upload_parts; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.upload_parts (
+    session_id bigint NOT NULL,
+    number integer NOT NULL,
+    size bigint NOT NULL,
+    sha256 text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT upload_parts_number_range CHECK (((number >= 1) AND (number <= 10000))),
+    CONSTRAINT upload_parts_sha256_hex CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT upload_parts_size_range CHECK ((size >= 0))
+);
+
+
+--
+-- Name: upload_sessions; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.upload_sessions (
+    id bigint NOT NULL,
+    app text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT upload_sessions_expiry_after_creation CHECK ((expires_at > created_at))
+);
+
+
+--
+-- Name: upload_sessions_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.upload_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.upload_sessions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: uploads; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.uploads (
+    id bigint NOT NULL,
+    app text NOT NULL,
+    sha256 text NOT NULL,
+    size bigint NOT NULL,
+    media_type text DEFAULT 'application/zip'::text NOT NULL,
+    entries bigint NOT NULL,
+    uncompressed_size bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone DEFAULT now() NOT NULL,
+    whitelisted boolean DEFAULT false NOT NULL,
+    protected boolean DEFAULT false NOT NULL,
+    expires_at timestamp with time zone,
+    CONSTRAINT uploads_protected_is_whitelisted CHECK (((NOT protected) OR whitelisted)),
+    CONSTRAINT uploads_size_range CHECK (((size >= 0) AND (entries >= 0) AND (uncompressed_size >= 0)))
+);
+
+
+--
+-- Name: uploads_id_seq; Type: SEQUENCE; Schema: drover; Owner: -
+--
+
+ALTER TABLE drover.uploads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME drover.uploads_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: workers; Type: TABLE; Schema: drover; Owner: -
 --
 
@@ -424,6 +562,30 @@ ALTER TABLE ONLY drover.apps
 
 
 --
+-- Name: artifacts artifacts_one_per_name; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.artifacts
+    ADD CONSTRAINT artifacts_one_per_name UNIQUE (job_id, name);
+
+
+--
+-- Name: artifacts artifacts_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.artifacts
+    ADD CONSTRAINT artifacts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: blobs blobs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.blobs
+    ADD CONSTRAINT blobs_pkey PRIMARY KEY (sha256);
+
+
+--
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -464,6 +626,38 @@ ALTER TABLE ONLY drover.queue_limits
 
 
 --
+-- Name: storage_deletions storage_deletions_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.storage_deletions
+    ADD CONSTRAINT storage_deletions_pkey PRIMARY KEY (sha256);
+
+
+--
+-- Name: upload_parts upload_parts_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.upload_parts
+    ADD CONSTRAINT upload_parts_pkey PRIMARY KEY (session_id, number);
+
+
+--
+-- Name: upload_sessions upload_sessions_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.upload_sessions
+    ADD CONSTRAINT upload_sessions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: uploads uploads_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.uploads
+    ADD CONSTRAINT uploads_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: workers workers_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -484,6 +678,27 @@ ALTER TABLE ONLY public.schema_migrations
 --
 
 CREATE INDEX api_keys_by_app ON drover.api_keys USING btree (app, id);
+
+
+--
+-- Name: artifacts_by_expiry; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX artifacts_by_expiry ON drover.artifacts USING btree (expires_at);
+
+
+--
+-- Name: artifacts_by_sha256; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX artifacts_by_sha256 ON drover.artifacts USING btree (sha256);
+
+
+--
+-- Name: blobs_by_last_use; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX blobs_by_last_use ON drover.blobs USING btree (last_used_at, sha256);
 
 
 --
@@ -512,6 +727,13 @@ CREATE INDEX job_logs_by_job ON drover.job_logs USING btree (job_id, id);
 --
 
 CREATE INDEX jobs_by_app_newest ON drover.jobs USING btree (app, id DESC);
+
+
+--
+-- Name: jobs_by_upload; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX jobs_by_upload ON drover.jobs USING btree (upload_id) WHERE (upload_id IS NOT NULL);
 
 
 --
@@ -557,6 +779,34 @@ CREATE UNIQUE INDEX jobs_unique_key_unfinished ON drover.jobs USING btree (app, 
 
 
 --
+-- Name: upload_sessions_by_expiry; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX upload_sessions_by_expiry ON drover.upload_sessions USING btree (expires_at);
+
+
+--
+-- Name: uploads_by_app; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX uploads_by_app ON drover.uploads USING btree (app, id);
+
+
+--
+-- Name: uploads_by_last_use; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX uploads_by_last_use ON drover.uploads USING btree (last_used_at, id) WHERE (NOT whitelisted);
+
+
+--
+-- Name: uploads_by_sha256; Type: INDEX; Schema: drover; Owner: -
+--
+
+CREATE INDEX uploads_by_sha256 ON drover.uploads USING btree (sha256);
+
+
+--
 -- Name: workers_by_worker_id; Type: INDEX; Schema: drover; Owner: -
 --
 
@@ -586,11 +836,67 @@ ALTER TABLE ONLY drover.api_keys
 
 
 --
+-- Name: artifacts artifacts_job_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.artifacts
+    ADD CONSTRAINT artifacts_job_id_fkey FOREIGN KEY (job_id) REFERENCES drover.jobs(id) ON DELETE CASCADE;
+
+
+--
+-- Name: artifacts artifacts_sha256_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.artifacts
+    ADD CONSTRAINT artifacts_sha256_fkey FOREIGN KEY (sha256) REFERENCES drover.blobs(sha256);
+
+
+--
 -- Name: idempotency_keys idempotency_keys_job_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
 --
 
 ALTER TABLE ONLY drover.idempotency_keys
     ADD CONSTRAINT idempotency_keys_job_id_fkey FOREIGN KEY (job_id) REFERENCES drover.jobs(id) ON DELETE CASCADE;
+
+
+--
+-- Name: jobs jobs_upload_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.jobs
+    ADD CONSTRAINT jobs_upload_id_fkey FOREIGN KEY (upload_id) REFERENCES drover.uploads(id) ON DELETE SET NULL;
+
+
+--
+-- Name: upload_parts upload_parts_session_id_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.upload_parts
+    ADD CONSTRAINT upload_parts_session_id_fkey FOREIGN KEY (session_id) REFERENCES drover.upload_sessions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: upload_sessions upload_sessions_app_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.upload_sessions
+    ADD CONSTRAINT upload_sessions_app_fkey FOREIGN KEY (app) REFERENCES drover.apps(name);
+
+
+--
+-- Name: uploads uploads_app_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.uploads
+    ADD CONSTRAINT uploads_app_fkey FOREIGN KEY (app) REFERENCES drover.apps(name);
+
+
+--
+-- Name: uploads uploads_sha256_fkey; Type: FK CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.uploads
+    ADD CONSTRAINT uploads_sha256_fkey FOREIGN KEY (sha256) REFERENCES drover.blobs(sha256);
 
 
 --
@@ -613,4 +919,9 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261123000006'),
     ('20261201000001'),
     ('20261201000010'),
-    ('20261201000021');
+    ('20261201000021'),
+    ('20261201000030'),
+    ('20261201000031'),
+    ('20261201000032'),
+    ('20261201000033'),
+    ('20261201000034');

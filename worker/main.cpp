@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/stop_signals.hpp"
+#include "worker/executors/inbound.hpp"
 #include "worker/worker.hpp"
 
 int main(int argc, char** argv) {
@@ -20,6 +21,14 @@ int main(int argc, char** argv) {
         init_logging("worker", config.str("log_level"));
         auto kinds = KindRegistry::load(config.str("kinds_file"));
         auto options = worker::WorkerOptions::from(config);
+
+        // Jobs that name an upload find it unpacked in inbound/ (executors/inbound.hpp).
+        worker::configure_inbound({config.str("database_url"),
+                                   config.str("storage_dir").empty() ? options.state_dir / "storage"
+                                                                     : std::filesystem::path(config.str("storage_dir")),
+                                   {static_cast<std::uint64_t>(config.integer("max_upload_entries")),
+                                    static_cast<std::uint64_t>(config.integer("max_upload_uncompressed_bytes"))},
+                                   config.integer("artifact_retention_s")});
 
         StopSignals stop_signals;  // before any thread starts
 

@@ -12,11 +12,13 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/kinds.hpp"
+#include "core/sweeps/storage_sweeps.hpp"
 
 namespace drover::worker {
 
@@ -24,8 +26,11 @@ class Sweeper {
 public:
     // local_sweep: run at each interval too, for what is per host rather
     // than per database (the job folders of dead workers).
+    // storage: the storage sweeps (core/sweeps/storage_sweeps.hpp), run every
+    // storage_interval on the same thread and connection; none: not run.
     Sweeper(std::string database_url, std::chrono::milliseconds interval, std::map<std::string, Backoff> backoffs,
-            std::function<void()> local_sweep = {});
+            std::function<void()> local_sweep = {}, std::optional<StorageSweepSettings> storage = std::nullopt,
+            std::chrono::milliseconds storage_interval = std::chrono::milliseconds(60000));
     ~Sweeper();
     Sweeper(const Sweeper&) = delete;
     Sweeper& operator=(const Sweeper&) = delete;
@@ -40,6 +45,8 @@ private:
     std::chrono::milliseconds interval_;
     std::map<std::string, Backoff> backoffs_;
     std::function<void()> local_sweep_;
+    std::optional<StorageSweepSettings> storage_;
+    std::chrono::milliseconds storage_interval_;
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -67,6 +67,11 @@ WorkerOptions WorkerOptions::from(const Config& c) {
     o.shutdown_grace = std::chrono::seconds(c.integer("shutdown_grace_s"));
     o.rescue_interval = std::chrono::milliseconds(c.integer("rescue_interval_ms"));
     o.log_limit_bytes = static_cast<std::size_t>(c.integer("log_limit_bytes"));
+    o.storage_sweep_interval = std::chrono::milliseconds(c.integer("storage_sweep_interval_ms"));
+    if (o.storage_sweep_interval.count() > 0) {
+        o.storage_sweeps = StorageSweepSettings::from(c);
+        if (c.str("storage_dir").empty()) o.storage_sweeps->storage_root = o.state_dir / "storage";
+    }
     o.prefetch_max_wait = std::chrono::milliseconds(c.integer("prefetch_max_wait_ms"));
     if (c.str("sandbox") != "on" && c.str("sandbox") != "off") throw ConfigError("DROVER_SANDBOX must be on or off");
     o.sandbox = c.str("sandbox") == "on";
@@ -90,7 +95,7 @@ public:
           sweeper(w.options_.database_url, w.options_.rescue_interval, w.kinds_.backoffs(), [this] {
               // Per host, not per database: the folders of this host's dead workers.
               if (int removed = folders.remove_orphans()) spdlog::info("removed the job folders of {} dead workers", removed);
-          }) {
+          }, w.options_.storage_sweeps, w.options_.storage_sweep_interval) {
         if (!w.options_.sandbox) spdlog::warn("DROVER_SANDBOX=off: command jobs run unsandboxed (unsafe)");
         if (int removed = folders.remove_orphans()) spdlog::info("removed the job folders of {} dead workers", removed);
     }

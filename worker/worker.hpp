@@ -29,6 +29,7 @@
 //    its claim time.
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -38,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "core/sweeps/storage_sweeps.hpp"
 #include "core/config.hpp"
 #include "core/db/connection.hpp"
 #include "core/kinds.hpp"
@@ -62,6 +64,9 @@ struct WorkerOptions {
     std::chrono::milliseconds prefetch_max_wait{1000};
     // Command jobs run in the sandbox (worker/executors/sandbox.hpp); false: DROVER_SANDBOX=off (unsafe).
     bool sandbox = true;
+    // The storage sweeps the sweeper thread runs (none: not run), and how often.
+    std::optional<StorageSweepSettings> storage_sweeps;
+    std::chrono::milliseconds storage_sweep_interval{60000};
 
     static WorkerOptions from(const Config& config);
 };

@@ -303,6 +303,10 @@ void JobsHandler::create_batch(RequestContext ctx, const Pistache::Rest::Request
     for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
         try {
             jobs.push_back(parse_new_job(list[i], kinds_, ctx.app, json::member_text(texts[i], "args")));
+            if (jobs.back().upload_id) {
+                throw invalid("unknown_field", "\"upload_id\" is not taken in a batch yet; use POST /v1/jobs",
+                              "upload_id");
+            }
         } catch (const InputError& e) {
             throw in_batch(e, i);
         }

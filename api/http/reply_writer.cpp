@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "api/metrics.hpp"
 
 namespace drover::api {
@@ -16,7 +18,9 @@ std::string response_bytes(Http::Code code, const std::string& body,
     std::string out;
     out.reserve(body.size() + 256);
     out += "HTTP/1.1 " + std::to_string(static_cast<int>(code)) + " " + Http::codeString(code) + "\r\n";
-    out += "Content-Type: " + content_type + "\r\n";
+    // A Content-Type among the headers (artifact downloads) wins over `content_type`.
+    bool typed = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Content-Type"; });
+    if (!typed) out += "Content-Type: " + content_type + "\r\n";
     out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     if (!request_id.empty()) out += "X-Request-Id: " + request_id + "\r\n";
     for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";

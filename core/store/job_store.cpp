@@ -75,6 +75,7 @@ std::vector<ClaimedJob> claimed_jobs(const db::Result& r) {
         c.timeout_s = r.optional_int64(i, 6);
         c.priority = static_cast<int>(r.int64(i, 7));
         c.run_at = r.text(i, 8);
+        c.upload_id = r.optional_int64(i, 9);
     }
     return out;
 }

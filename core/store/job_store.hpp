@@ -25,6 +25,7 @@ struct ClaimedJob {
     std::optional<std::int64_t> timeout_s;
     int priority = 0;
     std::string run_at;  // as the database printed it, to be sent back in a ClaimPosition
+    std::optional<std::int64_t> upload_id;  // unpacked into inbound/ before a command starts
 };
 
 // A place in a queue's claim order (priority desc, run_at, id): a claim given

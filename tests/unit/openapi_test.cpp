@@ -25,10 +25,14 @@ BOOST_AUTO_TEST_CASE(every_route_of_both_listeners_is_described_and_nothing_else
     StatusHandler status(db);
     DocsHandler docs;
     AdminHandler admin(db);
+    UploadsHandler uploads(db, UploadsHandler::Options{});
+    ArtifactsHandler artifacts(db, "/nonexistent");
+    DrsHandler drs(db, "", "");
+    StorageAdminHandler storage(db, StorageSweepSettings{});
     Authenticator auth(Authenticator::Options{});
     Pistache::Rest::Router public_router, admin_router;
-    add_routes(public_router, Handlers{health, jobs, keys, status, docs}, auth);
-    add_admin_routes(admin_router, admin, auth);
+    add_routes(public_router, Handlers{health, jobs, keys, status, docs, uploads, artifacts, drs}, auth);
+    add_admin_routes(admin_router, admin, auth, &storage);
 
     std::set<std::string> registered;
     static const std::regex param(":([a-z_]+)");

@@ -1,4 +1,6 @@
 #include "worker/executors/command_executor.hpp"
+#include "worker/executors/artifacts.hpp"
+#include "worker/executors/inbound.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -165,6 +167,7 @@ AttemptResult CommandExecutor::run(JobControl& control) {
         folder = std::make_unique<JobFolder>(
             jobs_dir_ / (std::to_string(job.id) + "-" + std::to_string(job.attempt)), job.args_json,
             sandbox_.user_of(kind_));
+        stage_inbound(job, folder->dir() / "inbound");  // the job's upload, unpacked (inbound.hpp)
     } catch (const std::exception& e) {
         return AttemptResult::retry(std::string("job folder: ") + e.what());
     }
@@ -352,6 +355,13 @@ AttemptResult CommandExecutor::run(JobControl& control) {
         }
     } else {
         kill(-pid, SIGKILL);
+    }
+    // Its outbound files become artifacts; outbound/result.json its result if
+    // it sent none (artifacts.hpp). Read only now: nothing of the job runs any
+    // more that could swap a file for a link meanwhile.
+    if (auto outbound_result = collect_outbound(control, folder->dir() / "outbound", kind_.artifact_retention_s);
+        outbound_result && !result_json) {
+        result_json = std::move(outbound_result);
     }
     folder.reset();
 

@@ -69,7 +69,8 @@ WITH picked AS MATERIALIZED (
     -- on an empty table (workers start before the work arrives) joined by
     -- reading all of jobs_pkey instead, once per claim: ~100 jobs/s.
     WHERE j.id = picked.id AND j.id = ANY(ARRAY(SELECT id FROM picked))
-    RETURNING j.id, j.kind, j.queue, j.args, j.attempt, j.max_attempts, j.timeout_s, j.priority, j.run_at
+    RETURNING j.id, j.kind, j.queue, j.args, j.attempt, j.max_attempts, j.timeout_s, j.priority, j.run_at,
+              j.upload_id
 ), idle AS (
     -- The slots this claim left empty. A worker with idle slots claims again
     -- when an insert wakes it (drover.notify_jobs_inserted reads this) or at

@@ -24,4 +24,5 @@ SET status = 'running',
     progress_message = NULL
 FROM picked
 WHERE j.id = picked.id
-RETURNING j.id, j.kind, j.queue, j.args, j.attempt, j.max_attempts, j.timeout_s, j.priority, j.run_at;
+RETURNING j.id, j.kind, j.queue, j.args, j.attempt, j.max_attempts, j.timeout_s, j.priority, j.run_at,
+          j.upload_id;

@@ -1,0 +1,246 @@
+#include "api/handlers/uploads_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <memory>
+
+#include "api/handlers/artifacts_handler.hpp"
+#include "api/http_error.hpp"
+#include "core/error.hpp"
+#include "core/json.hpp"
+#include "core/store/upload_session_store.hpp"
+#include "core/store/upload_store.hpp"
+#include "core/sweeps/storage_sweeps.hpp"
+
+namespace drover::api {
+
+using Pistache::Http::Code;
+
+namespace {
+
+std::int64_t upload_id(const Pistache::Rest::Request& request) {
+    auto text = request.param(":id").as<std::string>();
+    std::int64_t id = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) throw NotFound("no such upload");
+    return id;
+}
+
+std::int64_t path_number(const Pistache::Rest::Request& request, const char* name, const char* what) {
+    auto text = request.param(name).as<std::string>();
+    std::int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || ptr != text.data() + text.size() || n <= 0) throw NotFound(std::string("no such ") + what);
+    return n;
+}
+
+// {"sha256": "<64 hex>"} or an empty body; anything else is refused.
+std::optional<std::string> expected_sha256(const std::string& body) {
+    if (body.empty()) return std::nullopt;
+    auto doc = json::parse(body);
+    auto invalid = [](std::string code, std::string message, std::string field) {
+        return InputError(InputError::Kind::invalid, std::move(code), std::move(message), std::move(field));
+    };
+    if (!doc.IsObject()) throw invalid("wrong_type", "the body must be a JSON object", "");
+    std::optional<std::string> out;
+    for (auto& m : doc.GetObject()) {
+        std::string name(json::view(m.name));
+        if (name != "sha256") throw invalid("unknown_field", "unknown field \"" + name + "\"", name);
+        if (!m.value.IsString()) throw invalid("wrong_type", "\"sha256\" must be a string", "sha256");
+        std::string v(json::view(m.value));
+        bool hex = v.size() == 64;
+        for (char c : v) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+        if (!hex) throw invalid("invalid_value", "\"sha256\" must be 64 lower-case hex digits", "sha256");
+        out = v;
+    }
+    return out;
+}
+
+Reply too_large(const std::string& message, const RequestContext& ctx) {
+    return error_reply(Code::Request_Entity_Too_Large, "upload_too_large", message, ctx, "body");
+}
+
+}  // namespace
+
+UploadsHandler::UploadsHandler(DbExecutor& db, Options options)
+    : db_(db), options_(std::move(options)), blobs_(options_.storage_root) {}
+
+// Storage full: the eviction sweep runs once, now, making room for `size`
+// bytes (down to the target, or further if the upload needs it), and the
+// store is tried again; still full (spared files fill it) → StorageFull, 507.
+Upload UploadsHandler::store_evicting(db::Connection& conn, std::int64_t size, const std::function<Upload()>& store) {
+    try {
+        return store();
+    } catch (const StorageFull&) {
+        if (options_.max_storage_bytes <= 0) throw;
+        auto room = options_.max_storage_bytes - size;
+        if (room < 0) throw;
+        auto target = std::min(room, options_.max_storage_bytes / 100 * options_.eviction_target_percent);
+        auto c = StorageEviction::run_once(conn, blobs_, room, target);
+        spdlog::info("storage full: evicted {} blob(s), {} file(s) deleted", c.blobs, c.files_deleted);
+        return store();
+    }
+}
+
+void UploadsHandler::create(RequestContext ctx, const Pistache::Rest::Request& request,
+                            Pistache::Http::ResponseWriter& response) {
+    if (request.body().empty()) {
+        throw InputError(InputError::Kind::invalid, "not_a_zip", "the body is empty; send the zip as the body",
+                         "body");
+    }
+    // Checking a zip can take a while (a bomb is read up to the cap): off the
+    // reactor thread, with the body copied there (Pistache owns the request).
+    auto body = std::make_shared<const std::string>(request.body());
+    db_.run(std::move(response), ctx, [this, body, ctx](db::Connection& conn) {
+        auto summary = archive::check_zip(*body, options_.limits);
+        auto sha256 = storage::sha256_hex(*body);
+        NewUpload upload;
+        upload.app = ctx.app;
+        upload.entries = static_cast<std::int64_t>(summary.entries);
+        upload.uncompressed_size = static_cast<std::int64_t>(summary.uncompressed_size);
+        Upload stored;
+        try {
+            stored = store_evicting(conn, static_cast<std::int64_t>(body->size()), [&] {
+                return UploadStore(conn, blobs_).store(upload, sha256, *body, options_.max_storage_bytes);
+            });
+        } catch (const StorageFull& e) {
+            spdlog::warn("request {}: {}", ctx.request_id, e.what());
+            return error_reply(Code::Insufficient_Storage, "storage_full", e.what(), ctx);
+        }
+        Reply reply{Code::Created, upload_to_json(stored), {}};
+        reply.headers.emplace_back("Location", options_.root_path + "/v1/uploads/" + std::to_string(stored.id));
+        return reply;
+    });
+}
+
+void UploadsHandler::content(RequestContext ctx, const Pistache::Rest::Request& request,
+                             Pistache::Http::ResponseWriter& response) {
+    auto id = upload_id(request);
+    std::string range_header, if_none_match;
+    if (auto h = request.headers().tryGetRaw("Range")) range_header = h->value();
+    if (auto h = request.headers().tryGetRaw("If-None-Match")) if_none_match = h->value();
+    db_.run(std::move(response), ctx, [this, id, range_header, if_none_match, ctx](db::Connection& conn) {
+        auto upload = UploadStore(conn, blobs_).get(id, ctx.app);
+        if (!upload) throw NotFound("no such upload");
+        return file_reply(blobs_, upload->sha256, upload->size, upload->media_type, range_header, if_none_match, ctx);
+    });
+}
+
+void UploadsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request,
+                         Pistache::Http::ResponseWriter& response) {
+    auto id = upload_id(request);
+    db_.run(std::move(response), ctx, [this, id, app = ctx.app](db::Connection& conn) {
+        auto upload = UploadStore(conn, blobs_).get(id, app);
+        if (!upload) throw NotFound("no such upload");
+        return Reply{Code::Ok, upload_to_json(*upload), {}};
+    });
+}
+
+}  // namespace drover::api
+
+namespace drover::api {
+
+void UploadsHandler::create_session(RequestContext ctx, const Pistache::Rest::Request&,
+                                    Pistache::Http::ResponseWriter& response) {
+    db_.run(std::move(response), ctx, [this, app = ctx.app](db::Connection& conn) {
+        auto session = UploadSessionStore(conn, blobs_).create(app, options_.session_ttl_s);
+        Reply reply{Code::Created, upload_session_to_json(session, options_.max_part_bytes), {}};
+        reply.headers.emplace_back("Location",
+                                   options_.root_path + "/v1/uploads/sessions/" + std::to_string(session.id));
+        return reply;
+    });
+}
+
+void UploadsHandler::put_part(RequestContext ctx, const Pistache::Rest::Request& request,
+                              Pistache::Http::ResponseWriter& response) {
+    auto id = path_number(request, ":id", "upload session");
+    auto number = path_number(request, ":n", "part");
+    if (number > 10000) {
+        throw InputError(InputError::Kind::invalid, "invalid_value", "parts are numbered from 1 to 10000", "n");
+    }
+    if (static_cast<std::int64_t>(request.body().size()) > options_.max_part_bytes) {
+        send_reply(response,
+                   too_large("a part may be at most " + std::to_string(options_.max_part_bytes) + " bytes", ctx), ctx);
+        return;
+    }
+    auto body = std::make_shared<const std::string>(request.body());
+    db_.run(std::move(response), ctx, [this, id, number, body, ctx](db::Connection& conn) {
+        std::optional<UploadPart> part;
+        try {
+            part = UploadSessionStore(conn, blobs_).put_part(id, ctx.app, number, *body, options_.max_parted_bytes);
+        } catch (const InputError& e) {
+            if (e.code() == "upload_too_large") return too_large(e.what(), ctx);
+            throw;
+        }
+        if (!part) throw NotFound("no such upload session");
+        rapidjson::StringBuffer buffer;
+        json::Writer w(buffer);
+        w.StartObject();
+        w.Key("number");
+        w.Int64(part->number);
+        w.Key("size");
+        w.Int64(part->size);
+        w.Key("sha256");
+        w.String(part->sha256);
+        w.EndObject();
+        return Reply{Code::Ok, std::string(buffer.GetString(), buffer.GetSize()), {}};
+    });
+}
+
+void UploadsHandler::get_session(RequestContext ctx, const Pistache::Rest::Request& request,
+                                 Pistache::Http::ResponseWriter& response) {
+    auto id = path_number(request, ":id", "upload session");
+    db_.run(std::move(response), ctx, [this, id, app = ctx.app](db::Connection& conn) {
+        auto session = UploadSessionStore(conn, blobs_).get(id, app);
+        if (!session) throw NotFound("no such upload session");
+        return Reply{Code::Ok, upload_session_to_json(*session, options_.max_part_bytes), {}};
+    });
+}
+
+void UploadsHandler::complete(RequestContext ctx, const Pistache::Rest::Request& request,
+                              Pistache::Http::ResponseWriter& response) {
+    auto id = path_number(request, ":id", "upload session");
+    auto expected = expected_sha256(request.body());
+    db_.run(std::move(response), ctx, [this, id, expected, ctx](db::Connection& conn) {
+        UploadSessionStore sessions(conn, blobs_);
+        auto session = sessions.get(id, ctx.app);
+        if (!session) throw NotFound("no such upload session");
+        // Assembled into a temp file (removed on any failure), checked from a
+        // mapping of it: the zip is never held in memory.
+        storage::TempFile file(blobs_.temp_dir());
+        sessions.assemble(*session, file);
+        auto sha256 = file.finish();
+        if (expected && *expected != sha256) {
+            throw InputError(InputError::Kind::invalid, "sha256_mismatch",
+                             "the parts hash to " + sha256 + ", not to the sha256 sent; the session stays open",
+                             "sha256");
+        }
+        archive::ZipSummary summary;
+        try {
+            summary = archive::check_zip_file(file.path(), options_.limits);
+        } catch (const archive::ZipRejected&) {
+            sessions.remove(id);  // a refused zip leaves nothing, its parts included
+            throw;
+        }
+        NewUpload upload;
+        upload.app = ctx.app;
+        upload.entries = static_cast<std::int64_t>(summary.entries);
+        upload.uncompressed_size = static_cast<std::int64_t>(summary.uncompressed_size);
+        Upload stored;
+        try {
+            stored = store_evicting(conn, static_cast<std::int64_t>(file.size()), [&] {
+                return UploadStore(conn, blobs_).store(upload, sha256, file, options_.max_storage_bytes);
+            });
+        } catch (const StorageFull& e) {
+            spdlog::warn("request {}: {}", ctx.request_id, e.what());
+            return error_reply(Code::Insufficient_Storage, "storage_full", e.what(), ctx);
+        }
+        sessions.remove(id);
+        Reply reply{Code::Created, upload_to_json(stored), {}};
+        reply.headers.emplace_back("Location", options_.root_path + "/v1/uploads/" + std::to_string(stored.id));
+        return reply;
+    });
+}
+
+}  // namespace drover::api

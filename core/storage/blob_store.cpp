@@ -1,0 +1,165 @@
+#include "core/storage/blob_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/crypto.hpp"
+#include "core/error.hpp"
+
+namespace drover::storage {
+namespace {
+
+void fsync_path(const std::filesystem::path& path, int flags) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) throw Error("cannot open " + path.string() + ": " + std::strerror(errno));
+    int r = ::fsync(fd);
+    int saved = errno;
+    ::close(fd);
+    if (r != 0) throw Error("cannot fsync " + path.string() + ": " + std::strerror(saved));
+}
+
+bool valid_sha256(const std::string& s) {
+    if (s.size() != 64) return false;
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TempFile::TempFile(const std::filesystem::path& dir) {
+    path_ = dir / ("part." + crypto::to_hex(crypto::random_bytes(8)));
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error("cannot create " + path_.string() + ": " + std::strerror(errno));
+    auto* ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+        EVP_MD_CTX_free(ctx);
+        ::close(fd_);
+        ::unlink(path_.c_str());
+        throw Error("SHA-256 unavailable");
+    }
+    hash_ = ctx;
+}
+
+TempFile::~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(hash_));
+}
+
+void TempFile::append(std::string_view bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        auto n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error("cannot write " + path_.string() + ": " + std::strerror(errno));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(hash_), bytes.data(), bytes.size());
+    size_ += bytes.size();
+}
+
+std::string TempFile::finish() {
+    if (::fsync(fd_) != 0) throw Error("cannot fsync " + path_.string() + ": " + std::strerror(errno));
+    ::close(fd_);
+    fd_ = -1;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(hash_), digest, &len);
+    return crypto::to_hex(std::string_view(reinterpret_cast<const char*>(digest), len));
+}
+
+BlobStore::BlobStore(std::filesystem::path root) : root_(std::move(root)) {
+    std::filesystem::create_directories(root_ / "blobs");
+    std::filesystem::create_directories(root_ / "tmp");
+}
+
+std::filesystem::path BlobStore::path_of(const std::string& sha256) const {
+    if (!valid_sha256(sha256)) throw Error("not a sha256: " + sha256);
+    return root_ / "blobs" / sha256.substr(0, 2) / sha256.substr(2, 2) / sha256;
+}
+
+bool BlobStore::exists(const std::string& sha256) const { return std::filesystem::exists(path_of(sha256)); }
+
+bool BlobStore::put(const std::string& sha256, std::string_view bytes) {
+    auto target = path_of(sha256);
+    if (std::filesystem::exists(target)) return false;
+    auto temp = root_ / "tmp" / (sha256.substr(0, 16) + "." + crypto::to_hex(crypto::random_bytes(8)));
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error("cannot create " + temp.string() + ": " + std::strerror(errno));
+    try {
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throw Error("cannot write " + temp.string() + ": " + std::strerror(errno));
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        if (::fsync(fd) != 0) throw Error("cannot fsync " + temp.string() + ": " + std::strerror(errno));
+        ::close(fd);
+        fd = -1;
+        std::filesystem::create_directories(target.parent_path());
+        std::filesystem::rename(temp, target);
+        fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
+    } catch (...) {
+        if (fd >= 0) ::close(fd);
+        std::error_code ignored;
+        std::filesystem::remove(temp, ignored);
+        throw;
+    }
+    return true;
+}
+
+bool BlobStore::adopt(TempFile& file, const std::string& sha256) {
+    auto target = path_of(sha256);
+    if (std::filesystem::exists(target)) return false;  // ~TempFile removes the copy
+    std::filesystem::create_directories(target.parent_path());
+    std::filesystem::rename(file.path(), target);
+    file.release();
+    fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
+    return true;
+}
+
+bool BlobStore::remove(const std::string& sha256) {
+    auto path = path_of(sha256);
+    std::error_code ec;
+    bool removed = std::filesystem::remove(path, ec);
+    if (ec) throw Error("cannot remove " + path.string() + ": " + ec.message());
+    return removed;
+}
+
+std::size_t BlobStore::remove_stale_temp_files(std::chrono::seconds age) {
+    std::size_t n = 0;
+    auto cutoff = std::filesystem::file_time_type::clock::now() - age;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(root_ / "tmp", ec)) {
+        std::error_code ignored;
+        if (e.last_write_time(ignored) < cutoff && std::filesystem::remove(e.path(), ignored)) ++n;
+    }
+    return n;
+}
+
+std::filesystem::path storage_root(const Config& config) {
+    const auto& dir = config.str("storage_dir");
+    if (!dir.empty()) return dir;
+    if (const char* state = std::getenv("DROVER_STATE_DIR"); state && *state) {
+        return std::filesystem::path(state) / "storage";
+    }
+    const char* home = std::getenv("HOME");
+    return std::filesystem::path(home && *home ? home : "/tmp") / ".local/share/drover/storage";
+}
+
+std::string sha256_hex(std::string_view bytes) { return crypto::to_hex(crypto::sha256(bytes)); }
+
+}  // namespace drover::storage

@@ -1,0 +1,62 @@
+#pragma once
+// Parted uploads (drover.upload_sessions, drover.upload_parts): a zip too
+// large for one request is sent as numbered parts, each written to a file
+// under <storage root>/sessions/<id>/<n> as it arrives, then assembled into a
+// temp file, checked and stored as an upload (UploadStore). So the API holds
+// at most one part per request in memory.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/db/connection.hpp"
+#include "core/storage/blob_store.hpp"
+
+namespace drover {
+
+struct UploadPart {
+    std::int64_t number = 0;
+    std::int64_t size = 0;
+    std::string sha256;
+    std::string received_at;
+};
+
+struct UploadSession {
+    std::int64_t id = 0;
+    std::string app;
+    std::string created_at;
+    std::string expires_at;
+    std::vector<UploadPart> parts;
+};
+
+class UploadSessionStore {
+public:
+    UploadSessionStore(db::Connection& conn, storage::BlobStore& blobs) : conn_(conn), blobs_(blobs) {}
+
+    UploadSession create(const std::string& app, std::int64_t ttl_s);
+    // An open session of the app with its parts; nothing for an unknown,
+    // expired or another app's one.
+    std::optional<UploadSession> get(std::int64_t id, const std::string& app);
+    // Writes part `number` (replacing one sent before). Nothing when the
+    // session is not open for this app. Throws InputError (413-worthy code
+    // upload_too_large) when the parts together would pass `max_total`.
+    std::optional<UploadPart> put_part(std::int64_t id, const std::string& app, std::int64_t number,
+                                       std::string_view bytes, std::int64_t max_total);
+    // Concatenates parts 1..N (no gaps) into a finished temp file under
+    // BlobStore::temp_dir(); throws InputError when a part is missing.
+    void assemble(const UploadSession& session, storage::TempFile& into);
+    // The session's rows and part files.
+    void remove(std::int64_t id);
+
+    std::filesystem::path folder(std::int64_t id) const { return blobs_.root() / "sessions" / std::to_string(id); }
+
+private:
+    db::Connection& conn_;
+    storage::BlobStore& blobs_;
+};
+
+std::string upload_session_to_json(const UploadSession& session, std::int64_t max_part_bytes);
+
+}  // namespace drover

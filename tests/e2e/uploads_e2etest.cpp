@@ -1,0 +1,261 @@
+// POST /v1/uploads over real HTTP: a zip is checked, stored once per content
+// under the storage root and recorded for the app; refused zips, oversized
+// bodies and a full storage leave no row, no blob file and no temp file.
+#include <boost/test/unit_test.hpp>
+
+#include "core/crypto.hpp"
+#include "core/store/app_store.hpp"
+#include "core/store/key_store.hpp"
+#include "tests/e2e/e2e_support.hpp"
+#include "tests/support/drover_stack.hpp"
+#include "tests/support/zip_builder.hpp"
+
+using namespace drover;
+using drover::e2e::error_member;
+using drover::e2e::parse_json;
+using drover::e2e::scalar;
+using drover::test::ZipBuilder;
+
+namespace {
+
+std::string sha256_hex(const std::string& s) { return crypto::to_hex(crypto::sha256(s)); }
+
+// n bytes that do not compress.
+std::string noise(std::size_t n) {
+    std::string s;
+    auto seed = crypto::random_bytes(32);
+    while (s.size() < n) s += crypto::sha256(std::to_string(s.size()) + seed);
+    return s.substr(0, n);
+}
+
+struct Fixture {
+    test::DroverStack stack;
+    db::Connection c = stack.database().connect();
+    std::string other_key;
+    std::filesystem::path storage;
+
+    Fixture() {
+        AppStore(c).create("other");
+        other_key = KeyStore(c).create("other", Role::admin).plaintext;
+        storage = stack.dir() / "state" / "storage";
+        stack.start_api({{"DROVER_MAX_UPLOAD_BYTES", "2000000"},
+                         {"DROVER_MAX_UPLOAD_PART_BYTES", "100000"},
+                         {"DROVER_MAX_PARTED_UPLOAD_BYTES", "2500000"},
+                         {"DROVER_MAX_UPLOAD_ENTRIES", "500"},
+                         {"DROVER_MAX_UPLOAD_UNCOMPRESSED_BYTES", "5000000"},
+                         {"DROVER_MAX_STORAGE_BYTES", "3000000"}});
+    }
+
+    test::HttpResponse upload(const std::string& zip, const std::string& key = test::default_api_key) {
+        return test::http_request_as(key, stack.port(), "POST", "/v1/uploads", zip, "application/zip");
+    }
+    // Headers that announce a body of `length` bytes, and no body.
+    test::HttpResponse claim(const std::string& request_line, std::size_t length) {
+        return test::http_raw(stack.port(), request_line + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                                                std::string(test::default_api_key) +
+                                                "\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n",
+                              5000);
+    }
+    std::int64_t rows(const char* table) { return scalar(c, std::string("SELECT count(*) FROM drover.") + table); }
+    // Regular files under a folder of the storage root.
+    std::vector<std::filesystem::path> files(const char* sub) {
+        std::vector<std::filesystem::path> out;
+        std::error_code ec;
+        for (auto it = std::filesystem::recursive_directory_iterator(storage / sub, ec);
+             !ec && it != std::filesystem::recursive_directory_iterator(); ++it) {
+            if (it->is_regular_file()) out.push_back(it->path());
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(uploads_e2etest, Fixture)
+
+BOOST_AUTO_TEST_CASE(stores_a_zip_once_per_content_and_records_it_per_app) {
+    auto zip = ZipBuilder().dir("in/").file("in/a.txt", "alpha").file("b.txt", std::string(4000, 'b'), true).bytes();
+    auto r = upload(zip);
+    BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    auto doc = parse_json(r.body);
+    BOOST_TEST_REQUIRE(doc.IsObject());
+    std::string id = doc["id"].GetString();
+    BOOST_TEST(doc["sha256"].GetString() == sha256_hex(zip));
+    BOOST_TEST(doc["size"].GetInt64() == static_cast<std::int64_t>(zip.size()));
+    BOOST_TEST(doc["entries"].GetInt64() == 3);
+    BOOST_TEST(doc["uncompressed_size"].GetInt64() == 4005);
+    BOOST_TEST(r.headers["location"] == "/v1/uploads/" + id);
+
+    // The row, and the blob at the path derived from its hash, with the very bytes.
+    auto sha = sha256_hex(zip);
+    BOOST_TEST(scalar(c, "SELECT count(*) FROM drover.uploads WHERE id = " + id + " AND app = 'default' AND sha256 = '" +
+                             sha + "'") == 1);
+    auto blob = storage / "blobs" / sha.substr(0, 2) / sha.substr(2, 2) / sha;
+    BOOST_TEST(e2e::read_file(blob) == zip);
+    BOOST_TEST(files("tmp").empty());
+
+    // The same bytes from another app: a record of its own, the same blob, counted once.
+    auto again = upload(zip, other_key);
+    BOOST_TEST_REQUIRE(again.status == 201, again.body);
+    BOOST_TEST(rows("uploads") == 2);
+    BOOST_TEST(rows("blobs") == 1);
+    BOOST_TEST(files("blobs").size() == 1u);
+    BOOST_TEST(scalar(c, "SELECT sum(size) FROM drover.blobs") == static_cast<std::int64_t>(zip.size()));
+
+    // Each app reads its own; the other's id is a 404, like an unknown one.
+    std::string other_id = parse_json(again.body)["id"].GetString();
+    BOOST_TEST(test::http_request(stack.port(), "GET", "/v1/uploads/" + id).status == 200);
+    BOOST_TEST(test::http_request(stack.port(), "GET", "/v1/uploads/" + other_id).status == 404);
+    BOOST_TEST(test::http_request_as(other_key, stack.port(), "GET", "/v1/uploads/" + id).status == 404);
+    BOOST_TEST(test::http_request(stack.port(), "GET", "/v1/uploads/999999").status == 404);
+    BOOST_TEST(test::http_request(stack.port(), "GET", "/v1/uploads/abc").status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(refused_zips_leave_no_row_and_no_file) {
+    test::ZipEntry link;
+    link.name = "link";
+    link.mode = S_IFLNK | 0777;
+    link.data = "/etc/passwd";
+    ZipBuilder many;
+    for (int i = 0; i < 600; ++i) many.file("e" + std::to_string(i), "");
+    const std::vector<std::pair<std::string, std::string>> corpus = {
+        {ZipBuilder().file("ok.txt", "x").file("../evil", "x").bytes(), "unsafe_path"},
+        {ZipBuilder().file("/abs", "x").bytes(), "unsafe_path"},
+        {ZipBuilder().add(link).bytes(), "unsupported_entry"},
+        {ZipBuilder().file(std::string("a\0b", 3), "x").bytes(), "invalid_name"},
+        {ZipBuilder().file("zeros", std::string(20 << 20, '\0'), true).bytes(), "too_large_uncompressed"},
+        {many.bytes(), "too_many_entries"},
+        {"{\"not\": \"a zip\"}", "not_a_zip"},
+    };
+    for (const auto& [zip, code] : corpus) {
+        auto r = upload(zip);
+        BOOST_TEST(r.status == 422, code << ": " << r.body);
+        BOOST_TEST(error_member(r.body, "code") == code);
+    }
+    auto empty = upload("");
+    BOOST_TEST(empty.status == 422);
+    BOOST_TEST(rows("uploads") == 0);
+    BOOST_TEST(rows("blobs") == 0);
+    BOOST_TEST(files("blobs").empty());
+    BOOST_TEST(files("tmp").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_body_past_the_upload_cap_is_413_and_json_bodies_keep_their_own_cap) {
+    // Refused from the headers alone, before any body byte is read.
+    BOOST_TEST(claim("POST /v1/uploads", 2100000).status == 413);
+    // (The guard allows at least DROVER_MAX_REQUEST_BYTES; the handler checks a part against its own cap.)
+    BOOST_TEST(claim("PUT /v1/uploads/sessions/1/parts/1", 1100000).status == 413);
+    BOOST_TEST(claim("POST /v1/jobs", 1100000).status == 413);  // DROVER_MAX_REQUEST_BYTES (1 MiB)
+    // An upload over DROVER_MAX_REQUEST_BYTES but under DROVER_MAX_UPLOAD_BYTES is taken.
+    auto zip = ZipBuilder().file("noise", noise(1500000)).bytes();
+    auto r = upload(zip);
+    BOOST_TEST(r.status == 201, r.body);
+    BOOST_TEST(rows("uploads") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_storage_evicts_what_it_may_and_an_upload_that_still_does_not_fit_is_507) {
+    // 1.6 MB stored, unused: the next 1.6 MB upload (3.2 MB > 3,000,000) evicts it and fits.
+    auto old = upload(ZipBuilder().file("a", noise(1600000)).bytes());
+    BOOST_TEST_REQUIRE(old.status == 201, old.body);
+    std::string old_sha = parse_json(old.body)["sha256"].GetString();
+    auto second = upload(ZipBuilder().file("b", noise(1600000)).bytes());
+    BOOST_TEST_REQUIRE(second.status == 201, second.body);
+    BOOST_TEST(!std::filesystem::exists(storage / "blobs" / old_sha.substr(0, 2) / old_sha.substr(2, 2) / old_sha));
+    BOOST_TEST(rows("uploads") == 1);
+    // Whitelisted, the stored one is spared: the third does not fit, and leaves nothing.
+    c.exec("UPDATE drover.uploads SET whitelisted = true");
+    auto third = upload(ZipBuilder().file("c", noise(1600000)).bytes());
+    BOOST_TEST(third.status == 507, third.body);
+    BOOST_TEST(error_member(third.body, "code") == "storage_full");
+    BOOST_TEST(rows("uploads") == 1);
+    BOOST_TEST(rows("blobs") == 1);
+    BOOST_TEST(files("blobs").size() == 1u);
+    BOOST_TEST(files("tmp").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_parted_upload_is_assembled_checked_and_stored_like_one) {
+    std::string text;
+    while (text.size() < 250000) text += "line " + std::to_string(text.size()) + " of a large input file\n";
+    auto zip = ZipBuilder().file("big.txt", text).file("small.txt", "s").bytes();  // stored: > 250 kB
+    BOOST_TEST_REQUIRE(zip.size() > 200000u);
+
+    auto created = test::http_request(stack.port(), "POST", "/v1/uploads/sessions");
+    BOOST_TEST_REQUIRE(created.status == 201, created.body);
+    std::string sid = parse_json(created.body)["id"].GetString();
+    BOOST_TEST(parse_json(created.body)["max_part_bytes"].GetInt64() == 100000);
+    const std::string base = "/v1/uploads/sessions/" + sid;
+
+    // Parts of at most 100,000 bytes, sent out of order; one sent twice.
+    std::vector<std::string> parts;
+    for (std::size_t at = 0; at < zip.size(); at += 90000) parts.push_back(zip.substr(at, 90000));
+    for (std::size_t i = parts.size(); i-- > 0;) {
+        auto r = test::http_request(stack.port(), "PUT", base + "/parts/" + std::to_string(i + 1), parts[i],
+                                    "application/octet-stream");
+        BOOST_TEST_REQUIRE(r.status == 200, r.body);
+        BOOST_TEST(parse_json(r.body)["sha256"].GetString() == sha256_hex(parts[i]));
+    }
+    BOOST_TEST(test::http_request(stack.port(), "PUT", base + "/parts/1", parts[0], "application/octet-stream").status ==
+               200);
+    // A part past the cap, another app's key, a session that does not exist.
+    auto over = test::http_request(stack.port(), "PUT", base + "/parts/9", std::string(120000, 'x'), "application/zip");
+    BOOST_TEST(over.status == 413, over.body);
+    BOOST_TEST(error_member(over.body, "code") == "upload_too_large");
+    BOOST_TEST(test::http_request_as(other_key, stack.port(), "PUT", base + "/parts/9", "x",
+                                     "application/octet-stream").status == 404);
+    BOOST_TEST(test::http_request_as(other_key, stack.port(), "GET", base).status == 404);
+    BOOST_TEST(test::http_request_as(other_key, stack.port(), "POST", base + "/complete").status == 404);
+
+    auto listed = test::http_request(stack.port(), "GET", base);
+    BOOST_TEST_REQUIRE(listed.status == 200, listed.body);
+    BOOST_TEST(parse_json(listed.body)["parts"].Size() == parts.size());
+    BOOST_TEST(parse_json(listed.body)["size"].GetInt64() == static_cast<std::int64_t>(zip.size()));
+
+    // A wrong sha256 is refused and the session stays; the right one completes it.
+    auto wrong = test::http_request(stack.port(), "POST", base + "/complete",
+                                    "{\"sha256\": \"" + std::string(64, '0') + "\"}");
+    BOOST_TEST(wrong.status == 422, wrong.body);
+    BOOST_TEST(error_member(wrong.body, "code") == "sha256_mismatch");
+    BOOST_TEST(files("tmp").empty());
+    auto done = test::http_request(stack.port(), "POST", base + "/complete",
+                                   "{\"sha256\": \"" + sha256_hex(zip) + "\"}");
+    BOOST_TEST_REQUIRE(done.status == 201, done.body);
+    auto doc = parse_json(done.body);
+    BOOST_TEST(doc["sha256"].GetString() == sha256_hex(zip));
+    BOOST_TEST(doc["entries"].GetInt64() == 2);
+    auto sha = sha256_hex(zip);
+    BOOST_TEST(e2e::read_file(storage / "blobs" / sha.substr(0, 2) / sha.substr(2, 2) / sha) == zip);
+    // The session, its parts and every temp file are gone.
+    BOOST_TEST(rows("upload_sessions") == 0);
+    BOOST_TEST(rows("upload_parts") == 0);
+    BOOST_TEST(files("sessions").empty());
+    BOOST_TEST(files("tmp").empty());
+    BOOST_TEST(test::http_request(stack.port(), "GET", base).status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(a_parted_upload_of_a_hostile_zip_leaves_nothing) {
+    auto zip = ZipBuilder().file("ok", std::string(150000, 'o')).file("../../evil", "x").bytes();
+    auto created = test::http_request(stack.port(), "POST", "/v1/uploads/sessions");
+    std::string base = "/v1/uploads/sessions/" + std::string(parse_json(created.body)["id"].GetString());
+    BOOST_TEST(test::http_request(stack.port(), "PUT", base + "/parts/1", zip.substr(0, 90000), "application/zip")
+                   .status == 200);
+    BOOST_TEST(test::http_request(stack.port(), "PUT", base + "/parts/2", zip.substr(90000), "application/zip")
+                   .status == 200);
+    auto r = test::http_request(stack.port(), "POST", base + "/complete");
+    BOOST_TEST(r.status == 422, r.body);
+    BOOST_TEST(error_member(r.body, "code") == "unsafe_path");
+    BOOST_TEST(rows("uploads") == 0);
+    BOOST_TEST(rows("blobs") == 0);
+    BOOST_TEST(rows("upload_sessions") == 0);
+    BOOST_TEST(files("blobs").empty());
+    BOOST_TEST(files("sessions").empty());
+    BOOST_TEST(files("tmp").empty());
+    // A gap in the numbering is refused before anything is assembled.
+    auto gap = test::http_request(stack.port(), "POST", "/v1/uploads/sessions");
+    std::string gbase = "/v1/uploads/sessions/" + std::string(parse_json(gap.body)["id"].GetString());
+    BOOST_TEST(test::http_request(stack.port(), "PUT", gbase + "/parts/2", "x", "application/zip").status == 200);
+    auto missing = test::http_request(stack.port(), "POST", gbase + "/complete");
+    BOOST_TEST(missing.status == 422);
+    BOOST_TEST(error_member(missing.body, "code") == "missing_parts");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
