@@ -28,7 +28,8 @@ std::string kinds_json() {
         e2e::CommandKind("read_inbound", "cat \"$DROVER_INBOUND/in/a.txt\"; echo; "
                                          "cd \"$DROVER_INBOUND\" && find . -type f | sort; "
                                          "echo \"$DROVER_INBOUND\" > " +
-                                             scratch().file("inbound-$DROVER_JOB_ID")),
+                                             scratch().file("inbound-$DROVER_JOB_ID"))
+            .shares(scratch().str()),
     });
 }
 
@@ -73,13 +74,19 @@ BOOST_AUTO_TEST_CASE(a_job_finds_its_upload_unpacked_in_inbound_and_it_is_gone_a
     BOOST_TEST(logs.find("hello from inbound") != std::string::npos, logs);
     BOOST_TEST(logs.find("./in/deep/b.txt") != std::string::npos, logs);
 
-    // The folder the job saw is empty once it ended (its worker reuses it).
+    // The job saw its folder at the sandbox's fixed path; on the host, its
+    // attempt folder (<job>-<attempt>, inbound/ in it) is gone once it ended.
     auto inbound = e2e::read_lines(scratch().file("inbound-" + job));
     BOOST_TEST_REQUIRE(inbound.size() == 1u);
+    BOOST_TEST(inbound[0] == "/job/inbound");
     BOOST_TEST(e2e::poll_until(
         [&] {
             std::error_code ec;
-            return !std::filesystem::exists(inbound[0]) || std::filesystem::is_empty(inbound[0], ec);
+            for (auto it = std::filesystem::recursive_directory_iterator(stack.dir(), ec);
+                 !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+                if (it->path().filename().string().starts_with(job + "-")) return false;
+            }
+            return true;
         },
         std::chrono::seconds(5)));
 }
