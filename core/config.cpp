@@ -74,7 +74,9 @@ const std::vector<Setting>& all_settings() {
         {"admin_port", "DROVER_ADMIN_PORT", "0", "port of the admin listener (0: any free port, logged at start)",
          api, true},
         {"state_dir", "DROVER_STATE_DIR", "",
-         "folder for job working folders and files (default: $HOME/.local/share/drover)", worker},
+         "folder for job working folders and files, and for drover start/up: the local Postgres, logs, keys and "
+         "the state file (default: $HOME/.local/share/drover)",
+         worker | cli},
         {"concurrency", "DROVER_CONCURRENCY", "10", "jobs one worker runs at once", worker, true},
         {"queues", "DROVER_QUEUES", "default", "comma-separated queues this worker serves", worker},
         {"poll_interval_ms", "DROVER_POLL_INTERVAL_MS", "2000",
@@ -91,7 +93,9 @@ const std::vector<Setting>& all_settings() {
          "unstarted is given back (0: no prefetch)",
          worker, true},
         {"shutdown_grace_s", "DROVER_SHUTDOWN_GRACE_S", "10",
-         "on SIGTERM, how long running jobs may finish before they are stopped", api | worker, true},
+         "on SIGTERM, how long running jobs may finish before they are stopped (drover stop waits this plus 5 s, "
+         "then kills)",
+         api | worker | cli, true},
     };
     return table;
 }
