@@ -4,6 +4,7 @@
 #include <iostream>
 #include <vector>
 
+#include "cli/commands/client_commands.hpp"
 #include "cli/commands/lifecycle_commands.hpp"
 #include "cli/keys_command.hpp"
 #include "cli/local/state_file.hpp"
@@ -26,6 +27,12 @@ constexpr const char* usage =
     "  ensure [--postgres] [--api] [--worker]   start what is missing (none named: all); idempotent\n"
     "  up               all of it in the foreground, zero configuration; Ctrl-C stops it (exit 130)\n"
     "  (--state-dir DIR, --database-url URL; DROVER_PORT / DROVER_ADMIN_PORT pick the ports)\n"
+    "Use the API (--url/DROVER_URL, --api-key/DROVER_API_KEY; default: the local drover start/up):\n"
+    "  submit KIND [--args JSON] [--queue Q] [--wait]   --wait: log as it comes; exit 0 succeeded,\n"
+    "                   1 failed, 4 cancelled    (TODO with the files work: --file DIR|ZIP)\n"
+    "  jobs [--status S] [--kind K] [--queue Q] [--limit N]\n"
+    "  show ID          (TODO with the files work: --download, and drover artifacts)\n"
+    "  logs ID [--follow] | cancel ID | retry ID       --json on each: the API's answer, one line\n"
     "Operate a database:\n"
     "  migrate [up]     apply pending migrations (same files and table as dbmate)\n"
     "  migrate status   list migrations; exit 1 if any is pending\n"
@@ -62,6 +69,9 @@ int main(int argc, char** argv) {
         return argc < 2 ? 2 : 0;
     }
     std::string command = argv[1];
+    if (cli::is_client_command(command)) {
+        return cli::client_command(command, std::vector<std::string>(argv + 2, argv + argc));
+    }
     std::vector<const char*> rest = {argv[0]};
     std::string action;
     std::vector<std::string> words;  // every positional argument after the command

@@ -92,6 +92,12 @@ const std::vector<Setting>& all_settings() {
          "while jobs are short, a worker holds claimed jobs for its next free slots; one that waited this long "
          "unstarted is given back (0: no prefetch)",
          worker, true},
+        {"url", "DROVER_URL", "",
+         "API base URL for the client commands (submit, jobs, show, logs, cancel, retry; default: the local "
+         "drover start/up in the state folder)",
+         cli},
+        {"api_key", "DROVER_API_KEY", "",
+         "API key the client commands send (default: the local drover start/up's key in the state folder)", cli},
         {"shutdown_grace_s", "DROVER_SHUTDOWN_GRACE_S", "10",
          "on SIGTERM, how long running jobs may finish before they are stopped (drover stop waits this plus 5 s, "
          "then kills)",
