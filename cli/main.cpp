@@ -6,10 +6,10 @@
 
 #include "cli/commands/client_commands.hpp"
 #include "cli/commands/lifecycle_commands.hpp"
-#include "cli/keys_command.hpp"
+#include "cli/commands/keys_command.hpp"
 #include "cli/local/state_file.hpp"
-#include "cli/migrate_command.hpp"
-#include "cli/rescue_command.hpp"
+#include "cli/commands/migrate_command.hpp"
+#include "cli/commands/rescue_command.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
