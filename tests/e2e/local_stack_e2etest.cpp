@@ -280,6 +280,23 @@ BOOST_AUTO_TEST_CASE(a_pid_reused_by_another_program_is_never_signalled) {
     BOOST_TEST(!fs::exists(state_file()));
 }
 
+BOOST_AUTO_TEST_CASE(a_process_that_ignores_sigterm_is_killed_after_the_grace_and_stop_says_it_forced) {
+    test::Process stubborn("/bin/sh", {"-c", "trap '' TERM; while :; do sleep 0.1; done"});
+    std::this_thread::sleep_for(100ms);
+    write_state_file(state_file(), stubborn.pid(), start_time_of(stubborn.pid()));
+
+    auto began = std::chrono::steady_clock::now();
+    auto stopped = drover({"stop"}, {{"DROVER_SHUTDOWN_GRACE_S", "0"}});
+    auto took = std::chrono::steady_clock::now() - began;
+    BOOST_TEST(stopped.status == 0);
+    BOOST_TEST(stopped.json["forced"].GetBool());
+    BOOST_TEST(contains(stopped.json, "killed", "pid " + std::to_string(stubborn.pid())));
+    BOOST_TEST(took >= 5s, "stop did not wait the grace (0 s) plus 5 s before SIGKILL");
+    auto exit = stubborn.wait_exit(5s);
+    BOOST_TEST((exit && *exit == 128 + SIGKILL));
+    BOOST_TEST(!fs::exists(state_file()));
+}
+
 BOOST_AUTO_TEST_CASE(a_child_that_dies_at_start_fails_start_with_its_log_and_leaves_nothing_running) {
     // Only the worker reads DROVER_CONCURRENCY: the API starts, the worker refuses.
     auto started = drover({"start"}, {{"DROVER_CONCURRENCY", "lots"}});
