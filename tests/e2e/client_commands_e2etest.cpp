@@ -123,11 +123,14 @@ BOOST_AUTO_TEST_CASE(a_cancelled_job_makes_submit_wait_exit_4) {
     // And through submit --wait: cancel from another process while it waits.
     pid_t canceller = fork();
     if (canceller == 0) {
-        std::this_thread::sleep_for(1500ms);
-        auto list = run_drover({"jobs", "--status", "running,pending", "--kind", "slow", "--json"}, env);
-        auto doc = parse_json(list.out);
-        if (doc.IsObject() && doc["jobs"].IsArray()) {
+        // Until the waiting submit's job exists (a loaded machine may take a while).
+        for (int tries = 0; tries < 40; ++tries) {
+            std::this_thread::sleep_for(500ms);
+            auto list = run_drover({"jobs", "--status", "running,pending", "--kind", "slow", "--json"}, env);
+            auto doc = parse_json(list.out);
+            if (!doc.IsObject() || !doc["jobs"].IsArray() || doc["jobs"].Empty()) continue;
             for (const auto& j : doc["jobs"].GetArray()) run_drover({"cancel", j["id"].GetString()}, env);
+            break;
         }
         _exit(0);
     }
