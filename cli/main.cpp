@@ -10,6 +10,7 @@
 #include "cli/local/state_file.hpp"
 #include "cli/commands/migrate_command.hpp"
 #include "cli/commands/rescue_command.hpp"
+#include "core/db/statement_mode.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         init_logging("drover", config.str("log_level"));
+        db::configure_statement_mode(config);
         if (command == "start") return cli::start_command(config);
         if (command == "status") return cli::status_command(config);
         if (command == "stop") return cli::stop_command(config);

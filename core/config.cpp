@@ -92,6 +92,14 @@ const std::vector<Setting>& all_settings() {
          "while jobs are short, a worker holds claimed jobs for its next free slots; one that waited this long "
          "unstarted is given back (0: no prefetch)",
          worker, true},
+        {"db_prepared_statements", "DROVER_DB_PREPARED_STATEMENTS", "on",
+         "on: each query is prepared once per connection; off: sent unprepared every time, for PgBouncer in "
+         "transaction mode (costs a parse and plan per query)",
+         api | worker | cli},
+        {"listen", "DROVER_LISTEN", "on",
+         "on: wake on LISTEN/NOTIFY, poll as a fallback; off: poll only (every DROVER_POLL_INTERVAL_MS), no "
+         "LISTEN connection, for PgBouncer in transaction mode",
+         worker},
         {"url", "DROVER_URL", "",
          "API base URL for the client commands (submit, jobs, show, logs, cancel, retry; default: the local "
          "drover start/up in the state folder)",

@@ -60,6 +60,10 @@ struct WorkerOptions {
     std::size_t log_limit_bytes = 1 << 20;
     // A prefetched job that waited this long unstarted is given back; 0: no prefetch.
     std::chrono::milliseconds prefetch_max_wait{1000};
+    // false: no LISTEN connection and no entry in drover.workers (inserts
+    // wake only listening workers); claims every poll_interval, cancels seen
+    // at the next heartbeat. For PgBouncer in transaction mode.
+    bool listen = true;
 
     static WorkerOptions from(const Config& config);
 };

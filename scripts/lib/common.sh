@@ -97,7 +97,7 @@ _drover_dbmate_path() {
 ensure_deps() {
   local pkgs=(build-essential cmake pkg-config libpistache-dev rapidjson-dev
     libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev libssl-dev libcurl4-openssl-dev
-    "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl nginx)
+    "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl nginx pgbouncer)
   # A node from elsewhere (nvm, nodesource) is fine; only dbmate's install needs npm.
   if ! command -v npm >/dev/null 2>&1; then
     pkgs+=(nodejs npm)
