@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +121,7 @@ ProcessRecord spawn(const std::string& name, const std::string& program, const s
     int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log_fd < 0) throw std::runtime_error("cannot open " + log_path + ": " + std::strerror(errno));
 
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(log_fd);
@@ -130,6 +132,10 @@ ProcessRecord spawn(const std::string& name, const std::string& program, const s
             setsid();
         } else {
             setpgid(0, 0);
+            // drover up killed outright (SIGKILL, OOM) cannot stop its
+            // children: the kernel sends them SIGTERM instead.
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent) _exit(1);
         }
         reset_signals_in_child();
         int null_fd = open("/dev/null", O_RDONLY);

@@ -33,7 +33,8 @@ const char* liveness_name(Liveness l);
 
 enum class Detach {
     session,  // setsid(): outlives the terminal and the drover command (drover start)
-    group,    // setpgid(0, 0): Ctrl-C reaches only the parent, which stops it (drover up)
+    group,    // setpgid(0, 0): Ctrl-C reaches only the parent, which stops it (drover up);
+              // SIGTERM from the kernel if the parent dies without stopping it
 };
 
 // Starts `program` with `args`, stdin from /dev/null, stdout and stderr

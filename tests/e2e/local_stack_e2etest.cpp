@@ -359,6 +359,25 @@ BOOST_AUTO_TEST_CASE(up_from_nothing_runs_everything_and_ctrl_c_stops_it_with_13
     BOOST_TEST(up.out().find('\n') == up.out().size() - 1, "drover up printed more than one line: " << up.out());
 }
 
+BOOST_AUTO_TEST_CASE(up_killed_outright_takes_its_api_and_worker_with_it) {
+    DroverCli up({"up"}, env());
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return up.out().find('\n') != std::string::npos || up.wait(0ms); }, 90s),
+                          "drover up printed nothing; stderr: " << up.err());
+    auto answer = one_json_line(up.out());
+    BOOST_REQUIRE_MESSAGE(answer.IsObject() && answer["ok"].GetBool(), up.out() << up.err());
+    long api = member_int(answer["pids"], "api");
+    long worker = answer["pids"]["workers"][0].GetInt64();
+    BOOST_REQUIRE(kill(up.pid(), SIGKILL) == 0);
+    up.wait(10s);
+    BOOST_TEST(poll_until([&] { return process_gone(api) && process_gone(worker); }, 20s),
+               "drover-api or drover-worker outlived drover up");
+    // What is left (the Postgres it started, the state file) drover stop cleans up.
+    auto stopped = drover({"stop"});
+    BOOST_TEST(stopped.status == 0);
+    BOOST_TEST(!fs::exists(state_file()));
+    BOOST_TEST(!fs::exists(state.file("pg/data/postmaster.pid")));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace drover::e2e
