@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "api/server.hpp"
+#include "core/db/statement_mode.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/stop_signals.hpp"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         init_logging("api", config.str("log_level"));
+        db::configure_statement_mode(config);
         auto kinds = KindRegistry::load(config.str("kinds_file"));
 
         // Every client connection is a file descriptor: take the hard limit

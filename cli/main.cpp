@@ -1,11 +1,17 @@
 // drover: operations command line.
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <vector>
 
-#include "cli/keys_command.hpp"
-#include "cli/migrate_command.hpp"
-#include "cli/rescue_command.hpp"
-#include "cli/sweep_command.hpp"
+#include "cli/commands/client_commands.hpp"
+#include "cli/commands/lifecycle_commands.hpp"
+#include "cli/commands/keys_command.hpp"
+#include "cli/local/state_file.hpp"
+#include "cli/commands/migrate_command.hpp"
+#include "cli/commands/rescue_command.hpp"
+#include "cli/commands/sweep_command.hpp"
+#include "core/db/statement_mode.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -13,7 +19,23 @@ namespace {
 
 constexpr const char* usage =
     "Usage: drover <command> [--option value]...\n"
-    "Commands:\n"
+    "Run Drover on this machine (one JSON line on stdout each; logs on stderr):\n"
+    "  start            start a local Postgres (unless DROVER_DATABASE_URL is set), drover-api and one\n"
+    "                   drover-worker in the background; wait for /readyz; record them in\n"
+    "                   $DROVER_STATE_DIR/drover.json\n"
+    "  status           what runs, and the API's /status; exit 3 when not running (a stale state\n"
+    "                   file is reported and removed)\n"
+    "  stop             SIGTERM, wait DROVER_SHUTDOWN_GRACE_S + 5 s, then SIGKILL; exit 3 when not running\n"
+    "  ensure [--postgres] [--api] [--worker]   start what is missing (none named: all); idempotent\n"
+    "  up               all of it in the foreground, zero configuration; Ctrl-C stops it (exit 130)\n"
+    "  (--state-dir DIR, --database-url URL; DROVER_PORT / DROVER_ADMIN_PORT pick the ports)\n"
+    "Use the API (--url/DROVER_URL, --api-key/DROVER_API_KEY; default: the local drover start/up):\n"
+    "  submit KIND [--args JSON] [--queue Q] [--wait]   --wait: log as it comes; exit 0 succeeded,\n"
+    "                   1 failed, 4 cancelled    (TODO with the files work: --file DIR|ZIP)\n"
+    "  jobs [--status S] [--kind K] [--queue Q] [--limit N]\n"
+    "  show ID          (TODO with the files work: --download, and drover artifacts)\n"
+    "  logs ID [--follow] | cancel ID | retry ID       --json on each: the API's answer, one line\n"
+    "Operate a database:\n"
     "  migrate [up]     apply pending migrations (same files and table as dbmate)\n"
     "  migrate status   list migrations; exit 1 if any is pending\n"
     "  rescue           put back jobs whose worker lost its lease (workers also do this)\n"
@@ -24,6 +46,23 @@ constexpr const char* usage =
     "  keys list [APP] | keys revoke ID\n"
     "Run 'drover <command> --help' for options.\n";
 
+// The database URL in the state file of a local drover start/up, if any.
+std::string local_database_url() {
+    std::string dir;
+    if (const char* d = std::getenv("DROVER_STATE_DIR"); d && *d) {
+        dir = d;
+    } else if (const char* home = std::getenv("HOME"); home && *home) {
+        dir = std::string(home) + "/.local/share/drover";
+    }
+    if (dir.empty() || !std::filesystem::exists(drover::cli::state_file_path(dir))) return {};
+    try {
+        auto state = drover::cli::read_state(dir);
+        return state ? state->database_url : std::string();
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -33,12 +72,19 @@ int main(int argc, char** argv) {
         return argc < 2 ? 2 : 0;
     }
     std::string command = argv[1];
+    if (cli::is_client_command(command)) {
+        return cli::client_command(command, std::vector<std::string>(argv + 2, argv + argc));
+    }
     std::vector<const char*> rest = {argv[0]};
     std::string action;
     std::vector<std::string> words;  // every positional argument after the command
     for (int i = 2; i < argc; ++i) {
-        if ((argv[i][0] != '-' && (command == "apps" || command == "keys" || command == "sweep" || action.empty())) ||
-            (command == "sweep" && std::string_view(argv[i]) == "--dry-run")) {
+        std::string_view arg = argv[i];
+        if (command == "ensure" && (arg == "--postgres" || arg == "--api" || arg == "--worker")) {
+            words.emplace_back(arg);
+        } else if (command == "sweep" && (arg == "--dry-run" || arg[0] != '-')) {
+            words.emplace_back(arg);
+        } else if (argv[i][0] != '-' && (command == "apps" || command == "keys" || action.empty())) {
             if (action.empty()) action = argv[i];
             words.emplace_back(argv[i]);
         } else {
@@ -50,6 +96,18 @@ int main(int argc, char** argv) {
             }
         }
     }
+    // Database commands without a URL use the local Drover's (drover start/up).
+    std::string local_url;
+    if ((command == "migrate" || command == "rescue" || command == "sweep" || command == "apps" || command == "keys") &&
+        !std::getenv("DROVER_DATABASE_URL")) {
+        bool given = false;
+        for (const char* a : rest) given |= std::string_view(a).starts_with("--database-url");
+        if (!given) local_url = local_database_url();
+        if (!local_url.empty()) {
+            rest.push_back("--database-url");
+            rest.push_back(local_url.c_str());
+        }
+    }
     try {
         Config config = Config::load(Part::cli, static_cast<int>(rest.size()), rest.data());
         if (config.help_requested()) {
@@ -57,6 +115,12 @@ int main(int argc, char** argv) {
             return 0;
         }
         init_logging("drover", config.str("log_level"));
+        db::configure_statement_mode(config);
+        if (command == "start") return cli::start_command(config);
+        if (command == "status") return cli::status_command(config);
+        if (command == "stop") return cli::stop_command(config);
+        if (command == "ensure") return cli::ensure_command(config, words);
+        if (command == "up") return cli::up_command(config);
         if (command == "migrate") return cli::migrate_command(config, action.empty() ? "up" : action);
         if (command == "rescue") return cli::rescue_command(config);
         if (command == "sweep") return cli::sweep_command(config, words);

@@ -102,7 +102,9 @@ const std::vector<Setting>& all_settings() {
         {"admin_port", "DROVER_ADMIN_PORT", "0", "port of the admin listener (0: any free port, logged at start)",
          api, true, 0, 65535},
         {"state_dir", "DROVER_STATE_DIR", "",
-         "folder for job working folders and files (default: $HOME/.local/share/drover)", worker},
+         "folder for job working folders and files, and for drover start/up: the local Postgres, logs, keys and "
+         "the state file (default: $HOME/.local/share/drover)",
+         worker | cli},
         {"sandbox", "DROVER_SANDBOX", "on",
          "on: command jobs run sandboxed with bubblewrap (docs/kinds.md, Sandbox), and the worker refuses to start "
          "when the sandbox does not work; off: plain child processes that can read other jobs' folders and the "
@@ -123,8 +125,24 @@ const std::vector<Setting>& all_settings() {
          "while jobs are short, a worker holds claimed jobs for its next free slots; one that waited this long "
          "unstarted is given back (0: no prefetch)",
          worker, true, 0, 600000},
+        {"db_prepared_statements", "DROVER_DB_PREPARED_STATEMENTS", "on",
+         "on: each query is prepared once per connection; off: sent unprepared every time, for PgBouncer in "
+         "transaction mode (costs a parse and plan per query)",
+         api | worker | cli, false, 0, 0, "on|off"},
+        {"listen", "DROVER_LISTEN", "on",
+         "on: wake on LISTEN/NOTIFY, poll as a fallback; off: poll only (every DROVER_POLL_INTERVAL_MS), no "
+         "LISTEN connection, for PgBouncer in transaction mode",
+         worker, false, 0, 0, "on|off"},
+        {"url", "DROVER_URL", "",
+         "API base URL for the client commands (submit, jobs, show, logs, cancel, retry; default: the local "
+         "drover start/up in the state folder)",
+         cli},
+        {"api_key", "DROVER_API_KEY", "",
+         "API key the client commands send (default: the local drover start/up's key in the state folder)", cli},
         {"shutdown_grace_s", "DROVER_SHUTDOWN_GRACE_S", "10",
-         "on SIGTERM, how long running jobs may finish before they are stopped", api | worker, true, 0, 86400},
+         "on SIGTERM, how long running jobs may finish before they are stopped (drover stop waits this plus 5 s, "
+         "then kills)",
+         api | worker | cli, true, 0, 86400},
         // Files: uploads, artifacts and the storage they share (docs/storage.md).
         {"storage_dir", "DROVER_STORAGE_DIR", "",
          "root folder of stored files (uploads, artifacts), content-addressed by sha256; every API and worker "

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <thread>
 
+#include "core/db/statement_mode.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/stop_signals.hpp"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         init_logging("worker", config.str("log_level"));
+        db::configure_statement_mode(config);
         auto kinds = KindRegistry::load(config.str("kinds_file"));
         auto options = worker::WorkerOptions::from(config);
 

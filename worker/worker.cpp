@@ -76,6 +76,9 @@ WorkerOptions WorkerOptions::from(const Config& c) {
     if (c.str("sandbox") != "on" && c.str("sandbox") != "off") throw ConfigError("DROVER_SANDBOX must be on or off");
     o.sandbox = c.str("sandbox") == "on";
     if (o.prefetch_max_wait.count() < 0) throw ConfigError("DROVER_PREFETCH_MAX_WAIT_MS must not be negative");
+    const auto& listen = c.str("listen");
+    if (listen != "on" && listen != "off") throw ConfigError("DROVER_LISTEN must be on or off, not '" + listen + "'");
+    o.listen = listen == "on";
     return o;
 }
 
@@ -453,14 +456,18 @@ void Worker::run() {
             }
         }
     }
-    impl_->listen_thread = std::thread([this] { listen_loop(); });
+    if (options_.listen) {
+        impl_->listen_thread = std::thread([this] { listen_loop(); });
+    } else {
+        spdlog::info("DROVER_LISTEN=off: polling every {} ms, no LISTEN", options_.poll_interval.count());
+    }
     impl_->sweeper.start();
     coordinate();
     impl_->sweeper.stop();
     impl_->runner.stop();
     listener_stop_ = true;
     impl_->listener.interrupt();
-    impl_->listen_thread.join();
+    if (impl_->listen_thread.joinable()) impl_->listen_thread.join();
 }
 
 void Worker::coordinate() {

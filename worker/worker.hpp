@@ -67,6 +67,10 @@ struct WorkerOptions {
     // The storage sweeps the sweeper thread runs (none: not run), and how often.
     std::optional<StorageSweepSettings> storage_sweeps;
     std::chrono::milliseconds storage_sweep_interval{60000};
+    // false: no LISTEN connection and no entry in drover.workers (inserts
+    // wake only listening workers); claims every poll_interval, cancels seen
+    // at the next heartbeat. For PgBouncer in transaction mode.
+    bool listen = true;
 
     static WorkerOptions from(const Config& config);
 };

@@ -1,10 +1,12 @@
 #include "core/db/connection.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <thread>
 
 #include "core/db/embedded_sql.hpp"
+#include "core/db/statement_mode.hpp"
 #include "core/error.hpp"
 
 namespace drover::db {
@@ -15,6 +17,24 @@ std::string trimmed(const char* message) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
 }
+
+// Set once at start (main), read by every connection afterwards.
+std::atomic<bool> prepared_statements{true};
+
+}  // namespace
+
+void use_prepared_statements(bool on) { prepared_statements = on; }
+bool prepared_statements_on() { return prepared_statements; }
+
+void configure_statement_mode(const Config& config) {
+    const auto& v = config.str("db_prepared_statements");
+    if (v != "on" && v != "off") {
+        throw ConfigError("DROVER_DB_PREPARED_STATEMENTS must be on or off, not '" + v + "'");
+    }
+    use_prepared_statements(v == "on");
+}
+
+namespace {
 
 std::string_view query_text(std::string_view name) {
     for (const auto& q : sql::embedded_queries()) {
@@ -57,7 +77,7 @@ Result Connection::check(PGresult* raw, std::string_view query_name) {
 }
 
 void Connection::prepare(std::string_view name) {
-    if (prepared_.contains(name)) return;
+    if (!prepared_statements || prepared_.contains(name)) return;
     std::string statement(name);
     std::string text(query_text(name));
     check(PQprepare(conn_.get(), statement.c_str(), text.c_str(), 0, nullptr), name);
@@ -74,7 +94,11 @@ std::vector<Result> Connection::pipeline(const std::vector<Pipelined>& queries) 
     for (const auto& q : queries) {
         std::string statement(q.name);
         auto pointers = q.params.pointers();
-        if (!PQsendQueryPrepared(c, statement.c_str(), q.params.size(), pointers.data(), nullptr, nullptr, 0)) {
+        bool sent = prepared_statements
+                        ? PQsendQueryPrepared(c, statement.c_str(), q.params.size(), pointers.data(), nullptr, nullptr, 0)
+                        : PQsendQueryParams(c, std::string(query_text(q.name)).c_str(), q.params.size(), nullptr,
+                                            pointers.data(), nullptr, nullptr, 0);
+        if (!sent) {
             throw lost("send");
         }
     }
@@ -109,6 +133,11 @@ Result Connection::query(std::string_view name, const Params& params) {
     std::string statement(name);
     prepare(name);
     auto pointers = params.pointers();
+    if (!prepared_statements) {
+        std::string text(query_text(name));
+        return check(PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr, pointers.data(), nullptr, nullptr, 0),
+                     name);
+    }
     return check(PQexecPrepared(conn_.get(), statement.c_str(), params.size(), pointers.data(),
                                 nullptr, nullptr, 0),
                  name);

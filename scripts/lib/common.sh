@@ -108,8 +108,8 @@ _drover_ensure_job_user() {
 
 ensure_deps() {
   local pkgs=(build-essential cmake pkg-config libpistache-dev rapidjson-dev
-    libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev libssl-dev
-    "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl
+    libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev libssl-dev libcurl4-openssl-dev
+    "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl nginx pgbouncer
     bubblewrap util-linux)
   # bubblewrap: the command-job sandbox (worker/executors/sandbox.hpp), instead
   # of hand-written namespace and mount code; util-linux: setpriv, with which

@@ -1,4 +1,4 @@
-#include "cli/migrate_command.hpp"
+#include "cli/commands/migrate_command.hpp"
 
 #include <iostream>
 #include <set>

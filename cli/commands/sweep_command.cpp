@@ -1,4 +1,4 @@
-#include "cli/sweep_command.hpp"
+#include "cli/commands/sweep_command.hpp"
 
 #include <iostream>
 

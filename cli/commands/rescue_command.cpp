@@ -1,4 +1,4 @@
-#include "cli/rescue_command.hpp"
+#include "cli/commands/rescue_command.hpp"
 
 #include <iostream>
 

@@ -1,4 +1,4 @@
-#include "cli/keys_command.hpp"
+#include "cli/commands/keys_command.hpp"
 
 #include <charconv>
 #include <iostream>
