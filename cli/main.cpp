@@ -1,6 +1,8 @@
 // drover: operations command line.
 #include <cstdlib>
 #include <filesystem>
+#include <sys/stat.h>
+
 #include <iostream>
 #include <vector>
 
@@ -116,6 +118,9 @@ int main(int argc, char** argv) {
         }
         init_logging("drover", config.str("log_level"));
         db::configure_statement_mode(config);
+        // What a local Drover writes (state file, keys, logs, the cluster's
+        // folders) is its owner's only, however the caller's umask is set.
+        if (command == "start" || command == "up" || command == "ensure") ::umask(077);
         if (command == "start") return cli::start_command(config);
         if (command == "status") return cli::status_command(config);
         if (command == "stop") return cli::stop_command(config);

@@ -37,15 +37,26 @@ std::string LocalPostgres::script_path() {
     return std::string(DROVER_SOURCE_DIR) + "/scripts/pg";
 }
 
+// Where the cluster of the folder lives: the folder itself, or, as root when
+// the postgres user cannot reach the folder, the place its `home` file names
+// (scripts/lib/pg.sh, _pg_home).
+std::string LocalPostgres::home() const {
+    std::ifstream in(dir_ + "/home");
+    std::string home;
+    if (std::getline(in, home) && !home.empty()) return home;
+    return dir_;
+}
+
 std::optional<ProcessRecord> LocalPostgres::running() const {
-    std::ifstream in(dir_ + "/data/postmaster.pid");
+    const std::string cluster = home();
+    std::ifstream in(cluster + "/data/postmaster.pid");
     long pid = 0;
     if (!(in >> pid) || pid <= 0) return std::nullopt;
     auto start = process_start_time(static_cast<pid_t>(pid));
     if (!start) return std::nullopt;
     // A stale postmaster.pid may name a pid some other program now has.
     if (process_cmdline(static_cast<pid_t>(pid)).find("postgres") == std::string::npos) return std::nullopt;
-    return ProcessRecord{"postgres", static_cast<pid_t>(pid), *start, dir_ + "/postgres.log"};
+    return ProcessRecord{"postgres", static_cast<pid_t>(pid), *start, cluster + "/postgres.log"};
 }
 
 std::string LocalPostgres::start() {

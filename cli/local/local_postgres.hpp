@@ -17,6 +17,7 @@ public:
     const std::string& dir() const { return dir_; }
     // The postmaster, when it runs (from data/postmaster.pid).
     std::optional<ProcessRecord> running() const;
+    std::string home() const;  // where the cluster lives (see scripts/lib/pg.sh)
     // initdb on first use, start on a free port, create the database
     // "drover"; returns its URL. Throws with the script's stderr on failure.
     std::string start();

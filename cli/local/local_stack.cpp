@@ -206,7 +206,7 @@ std::string LocalStack::ensure_database(LocalState& s, EnsureResult& r) {
     try {
         url = pg.start();
     } catch (const std::exception& e) {
-        throw StackError(e.what(), "postgres", tail_file(pg.dir() + "/postgres.log"));
+        throw StackError(e.what(), "postgres", tail_file(pg.home() + "/postgres.log"));
     }
     s.postgres = pg.running();
     if (!s.postgres) throw StackError("PostgreSQL started but its postmaster.pid names no live process", "postgres");
@@ -269,7 +269,7 @@ EnsureResult LocalStack::ensure(Components want, Detach detach, const std::strin
             ensure_key(conn, s.admin_key_file, std::nullopt);
         } catch (const std::exception& e) {
             throw StackError(std::string("database: ") + e.what(), "postgres",
-                             s.postgres_dir.empty() ? "" : tail_file(s.postgres_dir + "/postgres.log"));
+                             s.postgres_dir.empty() ? "" : tail_file(LocalPostgres(s.postgres_dir).home() + "/postgres.log"));
         }
         check_signal();
 
