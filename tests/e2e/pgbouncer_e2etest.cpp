@@ -38,6 +38,26 @@ std::string with_port(const std::string& url, int port) {
     return url.substr(0, colon + 1) + std::to_string(port) + url.substr(slash);
 }
 
+// The password of the test cluster's superuser (scripts/lib/pg.sh: TCP needs
+// scram), from the URL itself (user:password@) or the passfile it names; ""
+// when it has none.
+std::string password_of(const std::string& url) {
+    auto scheme = url.find("://");
+    auto userinfo_end = url.find('@');
+    if (scheme != std::string::npos && userinfo_end != std::string::npos) {
+        auto userinfo = url.substr(scheme + 3, userinfo_end - scheme - 3);
+        if (auto colon = userinfo.find(':'); colon != std::string::npos) return userinfo.substr(colon + 1);
+    }
+    auto at = url.find("passfile=");
+    if (at == std::string::npos) return {};
+    auto end = url.find('&', at);
+    std::ifstream in(url.substr(at + 9, end == std::string::npos ? std::string::npos : end - at - 9));
+    std::string line;
+    std::getline(in, line);  // host:port:db:user:password
+    auto colon = line.rfind(':');
+    return colon == std::string::npos ? std::string() : line.substr(colon + 1);
+}
+
 int port_of(const std::string& url) {
     auto at = url.find('@');
     return std::stoi(url.substr(url.find(':', at) + 1));
@@ -51,7 +71,9 @@ struct BehindPgbouncer {
     std::string url;
 
     BehindPgbouncer() {
-        std::ofstream(dir.file("users.txt")) << "\"postgres\" \"\"\n";
+        // The server's password (TCP needs scram): PgBouncer logs in with the
+        // auth_file's password; clients get in on trust.
+        std::ofstream(dir.file("users.txt")) << "\"postgres\" \"" << password_of(stack.database().url()) << "\"\n";
         std::ofstream(dir.file("pgbouncer.ini"))
             << "[databases]\n* = host=127.0.0.1 port=" << port_of(stack.database().url()) << "\n"
             << "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = " << bouncer_port << "\n"
