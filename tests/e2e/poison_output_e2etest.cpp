@@ -71,6 +71,15 @@ struct Fixture {
     }
 };
 
+// What the worker's peak RSS must stay under while it drops a flood of
+// output (it was 644 MB before the log cap counted rows). AddressSanitizer's
+// shadow memory and quarantine add ~100 MB to the same run (113 MB measured).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kPeakRssBoundKib = 400 * 1024;
+#else
+constexpr long kPeakRssBoundKib = 80 * 1024;
+#endif
+
 // Peak resident memory of a process, in KiB (VmHWM), or -1.
 long peak_rss_kib(pid_t pid) {
     for (const auto& line : e2e::read_lines("/proc/" + std::to_string(pid) + "/status")) {
@@ -151,7 +160,7 @@ BOOST_AUTO_TEST_CASE(huge_output_is_capped_in_rows_and_in_worker_memory) {
                                                 << ", 4 MiB of 1-byte lines " << rows(ids[5]) << "; worker peak RSS "
                                                 << peak << " KiB");
     BOOST_TEST(peak > 0);
-    BOOST_TEST(peak < 80 * 1024, "worker peak RSS " << peak << " KiB");  // was 644 MB
+    BOOST_TEST(peak < kPeakRssBoundKib, "worker peak RSS " << peak << " KiB");  // was 644 MB
 }
 
 BOOST_AUTO_TEST_SUITE_END()
