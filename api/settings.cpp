@@ -21,13 +21,10 @@ std::string root_path(const Config& config) {
 }
 
 Authenticator::Options auth_options(const Config& config) {
-    const auto& mode = config.str("auth");
-    if (mode != "on" && mode != "off") throw ConfigError("DROVER_AUTH must be 'on' or 'off', got '" + mode + "'");
-    auto ttl = config.integer("auth_cache_ms");
-    if (ttl > 1000) throw ConfigError("DROVER_AUTH_CACHE_MS must be at most 1000, got " + std::to_string(ttl));
+    // The settings table already holds DROVER_AUTH to on|off and the cache to 0-1000 ms.
     Authenticator::Options o;
-    o.enabled = mode == "on";
-    o.cache_ttl = std::chrono::milliseconds(ttl);
+    o.enabled = config.str("auth") == "on";
+    o.cache_ttl = std::chrono::milliseconds(config.integer("auth_cache_ms"));
     o.database_url = config.str("database_url");
     o.statement_timeout_ms = static_cast<int>(config.integer("statement_timeout_ms"));
     o.queue_limit = static_cast<std::size_t>(config.integer("api_queue_limit"));

@@ -33,7 +33,8 @@ std::string setting_name(const Setting& s) { return std::string(s.env) + " (" + 
 // listened on 4464; --poll-interval-ms 0 made the listener spin).
 void check_value(const Setting& s, const std::string& value) {
     if (!s.integer) {
-        if (s.choices.empty() || value.empty()) return;
+        // An empty value is not a choice: DROVER_AUTH= must not read as "not on".
+        if (s.choices.empty()) return;
         std::string_view rest = s.choices;
         while (!rest.empty()) {
             auto bar = rest.find('|');

@@ -73,7 +73,6 @@ WorkerOptions WorkerOptions::from(const Config& c) {
         if (c.str("storage_dir").empty()) o.storage_sweeps->storage_root = o.state_dir / "storage";
     }
     o.prefetch_max_wait = std::chrono::milliseconds(c.integer("prefetch_max_wait_ms"));
-    if (c.str("sandbox") != "on" && c.str("sandbox") != "off") throw ConfigError("DROVER_SANDBOX must be on or off");
     o.sandbox = c.str("sandbox") == "on";
     if (o.prefetch_max_wait.count() < 0) throw ConfigError("DROVER_PREFETCH_MAX_WAIT_MS must not be negative");
     const auto& listen = c.str("listen");

@@ -1,5 +1,7 @@
 #include "api/handlers/admin_handler.hpp"
 
+#include "api/http/path_params.hpp"
+
 #include <charconv>
 
 #include "api/http_error.hpp"
@@ -65,14 +67,6 @@ bool is_app_name(const std::string& s) {
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != ':' && c != '-') return false;
     }
     return true;
-}
-
-std::int64_t id_param(const Pistache::Rest::Request& request, const char* what) {
-    auto text = request.param(":id").as<std::string>();
-    std::int64_t id = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) throw NotFound(std::string("no such ") + what);
-    return id;
 }
 
 std::string app_param(const Pistache::Rest::Request& request) {
@@ -164,7 +158,7 @@ void AdminHandler::create_key(RequestContext ctx, const Pistache::Rest::Request&
 
 void AdminHandler::revoke_key(RequestContext ctx, const Pistache::Rest::Request& request,
                               Pistache::Http::ResponseWriter& response) {
-    auto id = id_param(request, "key");
+    auto id = path_id(request, "key");
     db_.run(std::move(response), ctx, [id](db::Connection& conn) {
         auto key = KeyStore(conn).revoke(id, std::nullopt);
         if (!key) throw NotFound("no such key");
@@ -174,7 +168,7 @@ void AdminHandler::revoke_key(RequestContext ctx, const Pistache::Rest::Request&
 
 void AdminHandler::get_job(RequestContext ctx, const Pistache::Rest::Request& request,
                            Pistache::Http::ResponseWriter& response) {
-    auto id = id_param(request, "job");
+    auto id = path_id(request, "job");
     db_.run(std::move(response), ctx, [id](db::Connection& conn) {
         auto r = conn.query("jobs/get_any", db::Params().add(id));
         if (r.empty()) throw NotFound("no such job");
@@ -207,7 +201,7 @@ void KeysHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
 
 void KeysHandler::revoke(RequestContext ctx, const Pistache::Rest::Request& request,
                          Pistache::Http::ResponseWriter& response) {
-    auto id = id_param(request, "key");
+    auto id = path_id(request, "key");
     db_.run(std::move(response), ctx, [id, app = ctx.app](db::Connection& conn) {
         auto key = KeyStore(conn).revoke(id, app);
         if (!key) throw NotFound("no such key");

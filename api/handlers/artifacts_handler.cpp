@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fstream>
 
+#include "api/http/path_params.hpp"
 #include "api/http_error.hpp"
 #include "core/error.hpp"
 #include "core/job.hpp"
@@ -14,14 +15,6 @@ namespace drover::api {
 using Pistache::Http::Code;
 
 namespace {
-
-std::int64_t job_id(const Pistache::Rest::Request& request) {
-    auto text = request.param(":id").as<std::string>();
-    std::int64_t id = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) throw NotFound("no such job");
-    return id;
-}
 
 std::string percent_decoded(const std::string& s) {
     std::string out;
@@ -116,7 +109,7 @@ ArtifactsHandler::ArtifactsHandler(DbExecutor& db, std::filesystem::path storage
 
 void ArtifactsHandler::list(RequestContext ctx, const Pistache::Rest::Request& request,
                             Pistache::Http::ResponseWriter& response) {
-    auto id = job_id(request);
+    auto id = path_id(request, "job");
     db_.run(std::move(response), ctx, [id, app = ctx.app](db::Connection& conn) {
         if (!JobStore(conn).get(id, app)) throw NotFound("no such job");
         auto r = conn.query("artifacts/list", db::Params().add(id).add(app).null());
@@ -151,7 +144,7 @@ void ArtifactsHandler::list(RequestContext ctx, const Pistache::Rest::Request& r
 
 void ArtifactsHandler::download(RequestContext ctx, const Pistache::Rest::Request& request,
                                 Pistache::Http::ResponseWriter& response) {
-    auto id = job_id(request);
+    auto id = path_id(request, "job");
     auto name = percent_decoded(request.param(":name").as<std::string>());
     std::string range_header;
     if (auto h = request.headers().tryGetRaw("Range")) range_header = h->value();

@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "api/http/path_params.hpp"
 #include "api/http_error.hpp"
 #include "api/job_request.hpp"
 #include "api/job_submission.hpp"
@@ -16,16 +17,6 @@ namespace drover::api {
 using Pistache::Http::Code;
 
 namespace {
-
-// Job ids are opaque to clients; today they are the decimal row id. Anything
-// else is simply a job that does not exist.
-std::int64_t job_id(const Pistache::Rest::Request& request) {
-    auto text = request.param(":id").as<std::string>();
-    std::int64_t id = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) throw NotFound("no such job");
-    return id;
-}
 
 // A query parameter as a number in [lo, hi], or `fallback` when absent.
 std::int64_t query_number(const Pistache::Rest::Request& request, const std::string& name, std::int64_t fallback,
@@ -128,7 +119,7 @@ void JobsHandler::create(RequestContext ctx, const Pistache::Rest::Request& requ
 
 void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request,
                       Pistache::Http::ResponseWriter& response) {
-    auto id = job_id(request);  // before the response is handed on: it may throw
+    auto id = path_id(request, "job");  // before the response is handed on: it may throw
     auto wait_s = query_number(request, "wait", 0, 0, 60);
     DbExecutor::Work work = [id, app = ctx.app](db::Connection& conn) {
         auto job = JobStore(conn).get(id, app);
@@ -145,7 +136,7 @@ void JobsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request
 
 void JobsHandler::cancel(RequestContext ctx, const Pistache::Rest::Request& request,
                          Pistache::Http::ResponseWriter& response) {
-    auto id = job_id(request);
+    auto id = path_id(request, "job");
     db_.run(std::move(response), ctx, [id, ctx](db::Connection& conn) {
         JobStore store(conn);
         if (auto job = store.cancel(id, ctx.app)) return Reply{Code::Ok, job_to_json(*job), {}};
@@ -157,7 +148,7 @@ void JobsHandler::cancel(RequestContext ctx, const Pistache::Rest::Request& requ
 
 void JobsHandler::logs(RequestContext ctx, const Pistache::Rest::Request& request,
                        Pistache::Http::ResponseWriter& response) {
-    auto id = job_id(request);
+    auto id = path_id(request, "job");
     auto after = query_number(request, "after", 0, 0, INT64_MAX);
     auto limit = query_number(request, "limit", 1000, 1, 5000);
     auto wait_s = query_number(request, "wait", 0, 0, 60);
@@ -247,7 +238,7 @@ void JobsHandler::list(RequestContext ctx, const Pistache::Rest::Request& reques
 
 void JobsHandler::retry(RequestContext ctx, const Pistache::Rest::Request& request,
                         Pistache::Http::ResponseWriter& response) {
-    auto id = job_id(request);
+    auto id = path_id(request, "job");
     db_.run(std::move(response), ctx, [id, ctx](db::Connection& conn) {
         std::optional<Job> job;
         try {
@@ -267,7 +258,7 @@ void JobsHandler::retry(RequestContext ctx, const Pistache::Rest::Request& reque
 
 void JobsHandler::remove(RequestContext ctx, const Pistache::Rest::Request& request,
                          Pistache::Http::ResponseWriter& response) {
-    auto id = job_id(request);
+    auto id = path_id(request, "job");
     db_.run(std::move(response), ctx, [id, ctx](db::Connection& conn) {
         if (ApiJobStore(conn).delete_finished(id, ctx.app)) return Reply{Code::No_Content, "", {}};
         auto current = JobStore(conn).get(id, ctx.app);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "api/http/path_params.hpp"
 #include "api/http_error.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -11,14 +12,6 @@ namespace drover::api {
 using Pistache::Http::Code;
 
 namespace {
-
-std::int64_t upload_id(const Pistache::Rest::Request& request) {
-    auto text = request.param(":id").as<std::string>();
-    std::int64_t id = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) throw NotFound("no such upload");
-    return id;
-}
 
 Reply record_reply(db::Connection& conn, std::int64_t id) {
     auto r = conn.query("uploads/get_any", db::Params().add(id));
@@ -31,7 +24,7 @@ Reply record_reply(db::Connection& conn, std::int64_t id) {
 void StorageAdminHandler::set_flags(RequestContext ctx, const Pistache::Rest::Request& request,
                                     Pistache::Http::ResponseWriter& response, std::optional<bool> whitelisted,
                                     std::optional<bool> is_protected) {
-    auto id = upload_id(request);
+    auto id = path_id(request, "upload");
     db_.run(std::move(response), ctx, [id, whitelisted, is_protected, ctx](db::Connection& conn) {
         try {
             auto r = conn.query("uploads/set_flags", db::Params().add(id).add(whitelisted).add(is_protected));
@@ -67,7 +60,7 @@ void StorageAdminHandler::unprotect(RequestContext ctx, const Pistache::Rest::Re
 
 void StorageAdminHandler::get_upload(RequestContext ctx, const Pistache::Rest::Request& request,
                                      Pistache::Http::ResponseWriter& response) {
-    auto id = upload_id(request);
+    auto id = path_id(request, "upload");
     db_.run(std::move(response), ctx, [id](db::Connection& conn) { return record_reply(conn, id); });
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "api/handlers/artifacts_handler.hpp"
+#include "api/http/path_params.hpp"
 #include "api/http_error.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -18,14 +19,6 @@ namespace drover::api {
 using Pistache::Http::Code;
 
 namespace {
-
-std::int64_t upload_id(const Pistache::Rest::Request& request) {
-    auto text = request.param(":id").as<std::string>();
-    std::int64_t id = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) throw NotFound("no such upload");
-    return id;
-}
 
 std::int64_t path_number(const Pistache::Rest::Request& request, const char* name, const char* what) {
     auto text = request.param(name).as<std::string>();
@@ -116,7 +109,7 @@ void UploadsHandler::create(RequestContext ctx, const Pistache::Rest::Request& r
 
 void UploadsHandler::content(RequestContext ctx, const Pistache::Rest::Request& request,
                              Pistache::Http::ResponseWriter& response) {
-    auto id = upload_id(request);
+    auto id = path_id(request, "upload");
     std::string range_header, if_none_match;
     if (auto h = request.headers().tryGetRaw("Range")) range_header = h->value();
     if (auto h = request.headers().tryGetRaw("If-None-Match")) if_none_match = h->value();
@@ -129,7 +122,7 @@ void UploadsHandler::content(RequestContext ctx, const Pistache::Rest::Request& 
 
 void UploadsHandler::get(RequestContext ctx, const Pistache::Rest::Request& request,
                          Pistache::Http::ResponseWriter& response) {
-    auto id = upload_id(request);
+    auto id = path_id(request, "upload");
     db_.run(std::move(response), ctx, [this, id, app = ctx.app](db::Connection& conn) {
         auto upload = UploadStore(conn, blobs_).get(id, app);
         if (!upload) throw NotFound("no such upload");

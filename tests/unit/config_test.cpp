@@ -58,6 +58,12 @@ BOOST_AUTO_TEST_CASE(out_of_range_and_malformed_values_are_refused_naming_the_se
     BOOST_TEST(error_of(Part::api, {"drover-api", "--max-request-bytes", "10"}) != "accepted");
     BOOST_TEST(error_of(Part::api, {"drover-api", "--log-level", "loud"}).find("DROVER_LOG_LEVEL") != std::string::npos);
     BOOST_TEST(error_of(Part::api, {"drover-api", "--log-level", "debug"}) == "accepted");
+    // An empty choice is no choice: --auth "" must not read as "not on".
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--auth", ""}).find("DROVER_AUTH") != std::string::npos);
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--auth", "maybe"}) != "accepted");
+    BOOST_TEST(error_of(Part::api, {"drover-api", "--auth-cache-ms", "2000"}) != "accepted");
+    BOOST_TEST(error_of(Part::worker, {"drover-worker", "--sandbox", ""}) != "accepted");
+    BOOST_TEST(error_of(Part::worker, {"drover-worker", "--sandbox", "off"}) == "accepted");
 }
 
 BOOST_AUTO_TEST_CASE(every_default_is_within_its_range) {
