@@ -5,6 +5,7 @@
 #   pg_stop DIR                 stop it fast; fine if it is not running
 #   pg_running DIR              true when the cluster is up
 #   pg_port DIR                 print the port it runs (or last ran) on
+#   pg_postmaster_pid DIR       print the postmaster's pid (fails when it does not run)
 #   pg_url DIR [DBNAME]         print postgres://postgres@127.0.0.1:PORT/DBNAME?sslmode=disable&passfile=DIR/pgpass
 #   pg_url_inline DIR [DBNAME]  the same with the password in the URL (for dbmate, which has no passfile)
 #   pg_createdb DIR NAME        create database NAME unless it exists
@@ -221,6 +222,13 @@ pg_running() {
   home="$(_pg_home "$dir")"
   [[ -f "$home/data/postmaster.pid" ]] || return 1
   _pg_as_owner "$(_pg_bin)/pg_ctl" status -D "$home/data" >/dev/null 2>&1
+}
+
+pg_postmaster_pid() {
+  local dir="$1" home
+  home="$(_pg_home "$dir")"
+  pg_running "$dir" || drover_die "the cluster in $dir does not run"
+  head -n 1 -- "$home/data/postmaster.pid"
 }
 
 pg_port() {

@@ -127,11 +127,20 @@ struct LocalStackFixture {
         return r;
     }
     std::string state_file() const { return state.file("drover.json"); }
+    // The postmaster.pid of the Postgres drover starts: in the state folder, or
+    // where its `home` file says (scripts/lib/pg.sh puts it elsewhere when the
+    // postgres user cannot reach the state folder).
+    std::string postmaster_pid() const {
+        std::ifstream in(state.file("pg/home"));
+        std::string home;
+        if (!std::getline(in, home) || home.empty()) home = state.file("pg");
+        return home + "/data/postmaster.pid";
+    }
     ~LocalStackFixture() {
         DroverCli stop({"stop"}, env());
         stop.wait(60s);
         // Belt and braces: a cluster left behind by a failed test.
-        if (fs::exists(state.file("pg/data/postmaster.pid"))) {
+        if (fs::exists(postmaster_pid())) {
             test::Process pg("/bin/sh", {"-c", std::string(DROVER_SOURCE_DIR) + "/scripts/pg stop " + state.file("pg")});
             pg.wait_exit(60s);
         }
@@ -216,6 +225,8 @@ BOOST_AUTO_TEST_CASE(start_status_stop_then_a_second_stop_fails_clearly) {
     BOOST_TEST(member_str(started.json, "admin_url").starts_with("http://127.0.0.1:"));
     auto pids = all_pids(started.json);
     BOOST_TEST(pids.size() == 3u);  // api, postgres, one worker
+    // Where the later tests look for a Postgres left running.
+    BOOST_TEST(fs::exists(postmaster_pid()), postmaster_pid() << " does not exist while Postgres runs");
 
     struct stat st {};
     BOOST_REQUIRE(::stat(state_file().c_str(), &st) == 0);
@@ -306,7 +317,7 @@ BOOST_AUTO_TEST_CASE(a_child_that_dies_at_start_fails_start_with_its_log_and_lea
     BOOST_TEST(member_str(started.json, "log_tail").find("DROVER_CONCURRENCY") != std::string::npos);
     BOOST_TEST(!fs::exists(state_file()));
     BOOST_TEST(processes_of(state.str()).empty(), "drover processes of this state folder still run");
-    BOOST_TEST(!fs::exists(state.file("pg/data/postmaster.pid")), "the Postgres it started still runs");
+    BOOST_TEST(!fs::exists(postmaster_pid()), "the Postgres it started still runs");
 }
 
 BOOST_AUTO_TEST_CASE(ensure_twice_starts_nothing_the_second_time_and_restarts_what_died) {
@@ -375,7 +386,7 @@ BOOST_AUTO_TEST_CASE(up_killed_outright_takes_its_api_and_worker_with_it) {
     auto stopped = drover({"stop"});
     BOOST_TEST(stopped.status == 0);
     BOOST_TEST(!fs::exists(state_file()));
-    BOOST_TEST(!fs::exists(state.file("pg/data/postmaster.pid")));
+    BOOST_TEST(!fs::exists(postmaster_pid()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
