@@ -22,10 +22,11 @@ void DbExecutor::run(Pistache::Http::ResponseWriter response, RequestContext ctx
     {
         std::lock_guard lock(mutex_);
         if (!stopping_ && queue_.size() < queue_limit_) {
-            queue_.push_back({std::move(shared), std::move(ctx), std::move(work)});
+            queue_.push_back({std::move(shared), std::move(ctx), std::move(work), std::chrono::steady_clock::now()});
             ready_.notify_one();
             return;
         }
+        ++rejected_;
     }
     send_reply(*shared, error_reply(Code::Service_Unavailable, "overloaded", "too many requests in flight; try again", ctx),
                ctx);
@@ -53,6 +54,11 @@ void DbExecutor::loop() {
             task = std::move(queue_.front());
             queue_.pop_front();
             ++busy_;
+            double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - task.queued_at).count();
+            std::size_t i = 0;
+            while (i < wait_bounds.size() && waited > wait_bounds[i]) ++i;
+            ++wait_buckets_[i];
+            wait_sum_s_ += waited;
         }
         execute(task, conn);
         std::lock_guard lock(mutex_);
@@ -62,7 +68,7 @@ void DbExecutor::loop() {
 
 DbExecutor::Use DbExecutor::use() {
     std::lock_guard lock(mutex_);
-    return {threads_.size(), busy_, queue_.size(), queue_limit_};
+    return {threads_.size(), busy_, queue_.size(), queue_limit_, rejected_, wait_buckets_, wait_sum_s_};
 }
 
 void DbExecutor::execute(Task& task, std::unique_ptr<db::Connection>& conn) {

@@ -6,7 +6,9 @@
 // A bounded queue turns overload into 503s instead of unbounded memory.
 #include <pistache/http.h>
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -43,7 +45,12 @@ public:
         std::size_t busy = 0;         // running a task now
         std::size_t queued = 0;       // waiting for one
         std::size_t queue_limit = 0;
+        std::uint64_t rejected = 0;  // answered 503: the queue was full
+        // Time tasks waited in the queue, per upper bound in wait_bounds (the last: +Inf).
+        std::array<std::uint64_t, 9> wait_buckets{};
+        double wait_sum_s = 0;
     };
+    static constexpr std::array<double, 8> wait_bounds = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 1.0};
     Use use();
     // How long work asks whether a commit whose answer was lost went through
     // (db::in_checked_transaction); DROVER_COMMIT_CHECK_MS.
@@ -55,6 +62,7 @@ private:
         std::shared_ptr<Pistache::Http::ResponseWriter> response;
         RequestContext ctx;
         Work work;
+        std::chrono::steady_clock::time_point queued_at;
     };
     void loop();
     void execute(Task& task, std::unique_ptr<db::Connection>& conn);
@@ -68,6 +76,9 @@ private:
     std::deque<Task> queue_;
     bool stopping_ = false;
     std::size_t busy_ = 0;
+    std::uint64_t rejected_ = 0;
+    std::array<std::uint64_t, 9> wait_buckets_{};
+    double wait_sum_s_ = 0;
     std::vector<std::thread> threads_;
 };
 

@@ -1,8 +1,10 @@
 #pragma once
 // Prometheus metrics of one drover-api process (GET /metrics on the admin
 // listener): requests by route template and status, their latency as a
-// histogram per route, the database pool and the authenticator's cache.
-// Every reply passes through send_reply(), which records it here.
+// histogram per route, the database pool (use, waits) and the authenticator's
+// cache; jobs by queue and status and their start delays come from the
+// database at scrape time (job_metrics). Every reply passes through
+// send_reply(), which records it here.
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -10,8 +12,13 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "api/reply.hpp"
+
+namespace drover::db {
+class Connection;
+}
 
 namespace drover::api {
 
@@ -41,6 +48,12 @@ private:
     std::vector<std::function<std::string()>> sources_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
+
+// Jobs by queue and status (gauges) and the start-delay histogram of the
+// newest started jobs, read from the database (sql/queries/metrics/).
+std::string job_metrics(db::Connection& conn);
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_value(std::string_view value);
 
 class DbExecutor;
 class Authenticator;

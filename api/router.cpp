@@ -4,6 +4,7 @@
 #include <mutex>
 #include <vector>
 
+#include "api/http/media_type.hpp"
 #include "api/http_error.hpp"
 #include "api/request_id.hpp"
 
@@ -67,6 +68,28 @@ Adapter keyed(Authenticator& auth, Need need, Handler& handler, Method<Handler> 
     };
 }
 
+// A route with a body: a Content-Type that says the body is something else
+// than the route takes is answered 415 before the key is even looked at
+// (api/http/media_type.hpp says which types each takes).
+Adapter body(http::BodyType type, Adapter inner) {
+    return [type, inner = std::move(inner)](std::string route) -> Rest::Route::Handler {
+        auto handler = inner(route);
+        return [type, handler, route](const Rest::Request& request, Http::ResponseWriter response) {
+            std::string content_type;
+            if (auto header = request.headers().tryGet<Http::Header::ContentType>()) {
+                content_type = header->mime().toString();
+            }
+            if (auto refusal = http::refuse_media_type(type, content_type)) {
+                auto ctx = new_context(route);
+                send_reply(response, error_reply(Http::Code::Unsupported_Media_Type, "unsupported_media_type", *refusal, ctx),
+                           ctx);
+                return Rest::Route::Result::Ok;
+            }
+            return handler(request, std::move(response));
+        };
+    };
+}
+
 // One listener's table: every route under `root`, named "METHOD /template" in metrics.
 struct Table {
     Rest::Router& router;
@@ -112,9 +135,9 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     t.add(Http::Method::Get, "/readyz", open(h.health, &HealthHandler::readyz));
     t.add(Http::Method::Get, "/openapi.json", open(h.docs, &DocsHandler::openapi));
     t.add(Http::Method::Get, "/docs", open(h.docs, &DocsHandler::page));
-    t.add(Http::Method::Post, "/v1/jobs", keyed(auth, submit, h.jobs, &JobsHandler::create));
+    t.add(Http::Method::Post, "/v1/jobs", body(http::BodyType::json, keyed(auth, submit, h.jobs, &JobsHandler::create)));
     t.add(Http::Method::Get, "/v1/jobs", keyed(auth, read, h.jobs, &JobsHandler::list));
-    t.add(Http::Method::Post, "/v1/jobs/batch", keyed(auth, submit, h.jobs, &JobsHandler::create_batch));
+    t.add(Http::Method::Post, "/v1/jobs/batch", body(http::BodyType::json, keyed(auth, submit, h.jobs, &JobsHandler::create_batch)));
     t.add(Http::Method::Get, "/v1/jobs/:id", keyed(auth, read, h.jobs, &JobsHandler::get));
     t.add(Http::Method::Post, "/v1/jobs/:id/cancel", keyed(auth, submit, h.jobs, &JobsHandler::cancel));
     t.add(Http::Method::Get, "/v1/jobs/:id/logs", keyed(auth, read, h.jobs, &JobsHandler::logs));
@@ -123,14 +146,14 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     t.add(Http::Method::Get, "/status", keyed(auth, read, h.status, &StatusHandler::status));
     t.add(Http::Method::Get, "/v1/queues", keyed(auth, read, h.jobs, &JobsHandler::queues));
     t.add(Http::Method::Get, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::list));
-    t.add(Http::Method::Post, "/v1/keys", keyed(auth, admin, h.keys, &KeysHandler::create));
+    t.add(Http::Method::Post, "/v1/keys", body(http::BodyType::json, keyed(auth, admin, h.keys, &KeysHandler::create)));
     t.add(Http::Method::Post, "/v1/keys/:id/revoke", keyed(auth, admin, h.keys, &KeysHandler::revoke));
-    t.add(Http::Method::Post, "/v1/uploads", keyed(auth, submit, h.uploads, &UploadsHandler::create));
+    t.add(Http::Method::Post, "/v1/uploads", body(http::BodyType::binary, keyed(auth, submit, h.uploads, &UploadsHandler::create)));
     t.add(Http::Method::Get, "/v1/uploads/:id", keyed(auth, read, h.uploads, &UploadsHandler::get));
     t.add(Http::Method::Post, "/v1/uploads/sessions", keyed(auth, submit, h.uploads, &UploadsHandler::create_session));
     t.add(Http::Method::Get, "/v1/uploads/sessions/:id", keyed(auth, read, h.uploads, &UploadsHandler::get_session));
-    t.add(Http::Method::Put, "/v1/uploads/sessions/:id/parts/:n", keyed(auth, submit, h.uploads, &UploadsHandler::put_part));
-    t.add(Http::Method::Post, "/v1/uploads/sessions/:id/complete", keyed(auth, submit, h.uploads, &UploadsHandler::complete));
+    t.add(Http::Method::Put, "/v1/uploads/sessions/:id/parts/:n", body(http::BodyType::binary, keyed(auth, submit, h.uploads, &UploadsHandler::put_part)));
+    t.add(Http::Method::Post, "/v1/uploads/sessions/:id/complete", body(http::BodyType::json, keyed(auth, submit, h.uploads, &UploadsHandler::complete)));
     t.add(Http::Method::Get, "/v1/jobs/:id/artifacts", keyed(auth, read, h.artifacts, &ArtifactsHandler::list));
     t.add(Http::Method::Get, "/v1/jobs/:id/artifacts/:name", keyed(auth, read, h.artifacts, &ArtifactsHandler::download));
     t.add(Http::Method::Get, "/v1/uploads/:id/content", keyed(auth, read, h.uploads, &UploadsHandler::content));
@@ -143,10 +166,10 @@ void add_admin_routes(Rest::Router& router, AdminHandler& a, Authenticator& auth
     const auto op = Need::operator_key();
     Table t{router, ""};
     t.add(Http::Method::Get, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::list_apps));
-    t.add(Http::Method::Post, "/maintenance/apps", keyed(auth, op, a, &AdminHandler::create_app));
-    t.add(Http::Method::Put, "/maintenance/apps/:app/limits", keyed(auth, op, a, &AdminHandler::set_limits));
+    t.add(Http::Method::Post, "/maintenance/apps", body(http::BodyType::json, keyed(auth, op, a, &AdminHandler::create_app)));
+    t.add(Http::Method::Put, "/maintenance/apps/:app/limits", body(http::BodyType::json, keyed(auth, op, a, &AdminHandler::set_limits)));
     t.add(Http::Method::Get, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::list_keys));
-    t.add(Http::Method::Post, "/maintenance/apps/:app/keys", keyed(auth, op, a, &AdminHandler::create_key));
+    t.add(Http::Method::Post, "/maintenance/apps/:app/keys", body(http::BodyType::json, keyed(auth, op, a, &AdminHandler::create_key)));
     t.add(Http::Method::Post, "/maintenance/keys/:id/revoke", keyed(auth, op, a, &AdminHandler::revoke_key));
     t.add(Http::Method::Get, "/maintenance/jobs/:id", keyed(auth, op, a, &AdminHandler::get_job));
     t.add(Http::Method::Get, "/metrics", keyed(auth, op, a, &AdminHandler::metrics));

@@ -178,8 +178,12 @@ void AdminHandler::get_job(RequestContext ctx, const Pistache::Rest::Request& re
 
 void AdminHandler::metrics(RequestContext ctx, const Pistache::Rest::Request&,
                            Pistache::Http::ResponseWriter& response) {
-    // Prometheus (3.x) needs its own content type, not JSON.
-    send_reply(response, Reply{Code::Ok, Metrics::global().render(), {}, "text/plain; version=0.0.4"}, ctx);
+    // Prometheus (3.x) needs its own content type, not JSON. The job gauges
+    // are read from the database, off the reactor thread.
+    db_.run(std::move(response), ctx, [](db::Connection& conn) {
+        auto jobs = job_metrics(conn);
+        return Reply{Code::Ok, Metrics::global().render() + jobs, {}, "text/plain; version=0.0.4"};
+    });
 }
 
 void KeysHandler::list(RequestContext ctx, const Pistache::Rest::Request&, Pistache::Http::ResponseWriter& response) {

@@ -204,8 +204,9 @@ std::variant<Head, Refusal> check_head(std::string_view head, std::size_t max, b
 }  // namespace
 
 
-Scan scan_request(std::string_view data, std::size_t max) {
+Scan scan_request(std::string_view data, std::size_t max, std::size_t max_head) {
     Scan scan;
+    max_head = std::min(max_head, max);
     bool http10 = false;
     if (auto refusal = check_request_line(data, http10)) {
         scan.refusal = std::move(refusal);
@@ -214,17 +215,18 @@ Scan scan_request(std::string_view data, std::size_t max) {
     auto end = data.find("\r\n\r\n");
     // Every line of the header block must end with CR LF: a bare LF is where
     // two parsers could disagree on where a header (or the request) ends.
-    auto checked = std::min(end == std::string_view::npos ? data.size() : end + 4, max + 1);
+    auto checked = std::min(end == std::string_view::npos ? data.size() : end + 4, max_head + 1);
     for (auto lf = data.find('\n'); lf < checked; lf = data.find('\n', lf + 1)) {
         if (lf == 0 || data[lf - 1] != '\r') {
             scan.refusal = Refusal{Http::Code::Bad_Request, "bad_header", "header lines must end with CR LF"};
             return scan;
         }
     }
-    if (end == std::string_view::npos || end + 4 > max) {
-        if (data.size() > max) {
-            scan.refusal = Refusal{Http::Code::Request_Entity_Too_Large, "request_too_large",
-                                   "the request headers are over the limit of " + std::to_string(max) + " bytes"};
+    if (end == std::string_view::npos || end + 4 > max_head) {
+        if (end != std::string_view::npos || data.size() > max_head) {
+            scan.refusal = Refusal{Http::Code::Request_Header_Fields_Too_Large, "headers_too_large",
+                                   "the request line and headers are over the limit of " + std::to_string(max_head) +
+                                       " bytes"};
         }
         return scan;
     }

@@ -110,10 +110,12 @@ ensure_deps() {
   local pkgs=(build-essential cmake pkg-config libpistache-dev rapidjson-dev
     libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev libssl-dev libcurl4-openssl-dev
     "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl nginx pgbouncer
-    bubblewrap util-linux)
+    bubblewrap util-linux prometheus)
   # bubblewrap: the command-job sandbox (worker/executors/sandbox.hpp), instead
   # of hand-written namespace and mount code; util-linux: setpriv, with which
-  # a root worker's jobs become their unprivileged user.
+  # a root worker's jobs become their unprivileged user; prometheus: its
+  # promtool checks GET /metrics in tests/e2e/metrics_e2etest (test-only, like
+  # nginx and pgbouncer; the package's server is not started).
   # A node from elsewhere (nvm, nodesource) is fine; only dbmate's install needs npm.
   if ! command -v npm >/dev/null 2>&1; then
     pkgs+=(nodejs npm)

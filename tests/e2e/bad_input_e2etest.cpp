@@ -15,6 +15,7 @@
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/drover_stack.hpp"
 #include "tests/support/wait.hpp"
+#include "tests/support/zip_builder.hpp"
 
 using namespace drover;
 using namespace std::chrono_literals;
@@ -186,6 +187,159 @@ BOOST_AUTO_TEST_CASE(each_bad_request_gets_its_status_and_json_error_and_stores_
     // The one good job is untouched.
     auto conn = stack.database().connect();
     BOOST_TEST(e2e::scalar(conn, "SELECT count(*) FROM drover.jobs WHERE status = 'pending' AND kind = 'noop'") == 1);
+}
+
+// The routes issue 8 added (batch, listing, retry, delete, queues, keys,
+// uploads, the admin listener's apps, keys, jobs, uploads and sweeps), fed
+// bad input: each case gets its status and a JSON error, and nothing is
+// written: every table the API writes is fingerprinted before and after
+// (api_keys without last_used_at, which a request may touch), and no file
+// appears under the stack's folder (storage, temp files).
+BOOST_AUTO_TEST_CASE(the_new_routes_refuse_bad_input_and_write_nothing) {
+    stack.start_api();
+    auto conn = stack.database().connect();
+    const std::string key = test::default_api_key, op = test::default_operator_key;
+    auto pending = std::string(conn.exec("SELECT (drover.enqueue('noop', run_at => '2099-01-01')).id").text(0, 0));
+    auto done = std::string(conn.exec("SELECT (drover.enqueue('noop')).id").text(0, 0));
+    conn.exec("UPDATE drover.jobs SET status = 'succeeded', finished_at = now() WHERE id = " + done);
+    auto session = test::http_request(stack.port(), "POST", "/v1/uploads/sessions", "");
+    BOOST_REQUIRE_EQUAL(session.status, 201);
+    const std::string sid = test::json_field(session.body, "id");
+
+    auto fingerprint = [&] {
+        std::string sql = "SELECT md5(concat_ws('|'";
+        for (const char* table : {"jobs", "apps", "uploads", "upload_sessions", "upload_parts", "blobs",
+                                  "idempotency_keys", "job_logs", "storage_deletions", "queue_limits"}) {
+            sql += std::string(", (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM drover.") + table + " t)";
+        }
+        sql += ", (SELECT string_agg(concat_ws(':', id, app, role, name, revoked_at), ',' ORDER BY id)"
+               " FROM drover.api_keys)))";
+        return std::string(conn.exec(sql).text(0, 0));
+    };
+    auto files = [&] {
+        std::size_t n = 0;
+        for (const auto& e : std::filesystem::recursive_directory_iterator(stack.dir())) n += e.is_regular_file();
+        return n;
+    };
+    std::string big_batch = R"({"jobs": [)";
+    for (int i = 0; i < 10001; ++i) big_batch += std::string(i ? "," : "") + R"({"kind": "noop"})";
+    big_batch += "]}";
+    const std::string escaping_zip = test::ZipBuilder().file("../escape.txt", "x").bytes();
+
+    struct Case {
+        const char* name;
+        int port_kind;  // 0 public, 1 admin
+        std::string method, path, body;
+        int status;
+        const char* code;   // nullptr: not checked
+        const char* field;  // nullptr: not checked
+        std::string content_type = "application/json";
+    };
+    const std::vector<Case> cases = {
+        // POST /v1/jobs/batch
+        {"batch: malformed", 0, "POST", "/v1/jobs/batch", R"({"jobs": [{"kind": "noop"})", 400, "malformed_json", ""},
+        {"batch: no jobs member", 0, "POST", "/v1/jobs/batch", "{}", 422, "missing_field", "jobs"},
+        {"batch: jobs not an array", 0, "POST", "/v1/jobs/batch", R"({"jobs": {"kind": "noop"}})", 422, "wrong_type", "jobs"},
+        {"batch: empty", 0, "POST", "/v1/jobs/batch", R"({"jobs": []})", 422, "out_of_range", "jobs"},
+        {"batch: 10,001 jobs", 0, "POST", "/v1/jobs/batch", big_batch, 422, "out_of_range", "jobs"},
+        {"batch: unknown top-level field", 0, "POST", "/v1/jobs/batch", R"({"jobs": [{"kind": "noop"}], "x": 1})", 422,
+         "unknown_field", nullptr},
+        {"batch: bad kind in the middle", 0, "POST", "/v1/jobs/batch",
+         R"({"jobs": [{"kind": "noop"}, {"kind": "nope"}, {"kind": "noop"}]})", 422, "unknown_kind", "jobs[1].kind"},
+        {"batch: bad args in the middle", 0, "POST", "/v1/jobs/batch",
+         R"({"jobs": [{"kind": "noop"}, {"kind": "noop"}, {"kind": "sleep", "args": {"ms": "x"}}]})", 422,
+         "invalid_args", "jobs[2].args.ms"},
+        {"batch: an item not an object", 0, "POST", "/v1/jobs/batch", R"({"jobs": [{"kind": "noop"}, 5]})", 422,
+         "wrong_type", nullptr},
+        {"batch: upload_id", 0, "POST", "/v1/jobs/batch", R"({"jobs": [{"kind": "noop", "upload_id": "1"}]})", 422,
+         "unknown_field", nullptr},
+        {"batch: a unique_key twice", 0, "POST", "/v1/jobs/batch",
+         R"({"jobs": [{"kind": "noop", "unique_key": "u"}, {"kind": "noop", "unique_key": "u"}]})", 409,
+         "unique_key_taken", nullptr},
+        {"batch: impossible run_at", 0, "POST", "/v1/jobs/batch",
+         R"({"jobs": [{"kind": "noop"}, {"kind": "noop", "run_at": "2026-02-30T00:00:00Z"}]})", 422, nullptr, nullptr},
+        // GET /v1/jobs filters and cursor
+        {"list: unknown status", 0, "GET", "/v1/jobs?status=done", "", 422, "invalid_value", "status"},
+        {"list: limit 0", 0, "GET", "/v1/jobs?limit=0", "", 422, nullptr, "limit"},
+        {"list: limit in words", 0, "GET", "/v1/jobs?limit=ten", "", 422, nullptr, "limit"},
+        {"list: limit 100000", 0, "GET", "/v1/jobs?limit=100000", "", 422, nullptr, "limit"},
+        {"list: cursor garbage", 0, "GET", "/v1/jobs?cursor=%%%garbage", "", 422, nullptr, "cursor"},
+        {"list: cursor of another shape", 0, "GET", "/v1/jobs?cursor=eyJ4IjoxfQ", "", 422, nullptr, "cursor"},
+        {"list: created_after in words", 0, "GET", "/v1/jobs?created_after=yesterday", "", 422, nullptr,
+         "created_after"},
+        {"list: unknown parameter", 0, "GET", "/v1/jobs?colour=red", "", 422, "unknown_field", "colour"},
+        // retry, delete, queues
+        {"retry: id in words", 0, "POST", "/v1/jobs/abc/retry", "", 404, "not_found", nullptr},
+        {"retry: unknown id", 0, "POST", "/v1/jobs/999999/retry", "", 404, "not_found", nullptr},
+        {"retry: a pending job", 0, "POST", "/v1/jobs/" + pending + "/retry", "", 409, "not_retryable", nullptr},
+        {"retry: a succeeded job", 0, "POST", "/v1/jobs/" + done + "/retry", "", 409, "not_retryable", nullptr},
+        {"delete: a pending job", 0, "DELETE", "/v1/jobs/" + pending, "", 409, nullptr, nullptr},
+        {"delete: unknown id", 0, "DELETE", "/v1/jobs/999999", "", 404, "not_found", nullptr},
+        {"delete: id beyond bigint", 0, "DELETE", "/v1/jobs/99999999999999999999", "", 404, "not_found", nullptr},
+        {"queues: wrong method", 0, "POST", "/v1/queues", "{}", 405, nullptr, nullptr},
+        // keys of the app
+        {"keys: operator role", 0, "POST", "/v1/keys", R"({"role": "operator"})", 422, "invalid_value", nullptr},
+        {"keys: role a number", 0, "POST", "/v1/keys", R"({"role": 5})", 422, nullptr, "role"},
+        {"keys: unknown field", 0, "POST", "/v1/keys", R"({"role": "read", "app": "other"})", 422, "unknown_field",
+         nullptr},
+        {"keys: name of 201 characters", 0, "POST", "/v1/keys", R"({"role": "read", "name": ")" + repeat('n', 201) + "\"}",
+         422, nullptr, nullptr},
+        {"keys: revoke unknown", 0, "POST", "/v1/keys/999999/revoke", "", 404, "not_found", nullptr},
+        {"keys: revoke id in words", 0, "POST", "/v1/keys/abc/revoke", "", 404, "not_found", nullptr},
+        // uploads
+        {"uploads: empty body", 0, "POST", "/v1/uploads", "", 422, "not_a_zip", nullptr, "application/zip"},
+        {"uploads: not a zip", 0, "POST", "/v1/uploads", "hello, not a zip", 422, "not_a_zip", nullptr,
+         "application/zip"},
+        {"uploads: an entry escaping its folder", 0, "POST", "/v1/uploads", escaping_zip, 422, nullptr, nullptr,
+         "application/zip"},
+        {"uploads: unknown upload", 0, "GET", "/v1/uploads/999999", "", 404, "not_found", nullptr},
+        {"uploads: part of an unknown session", 0, "PUT", "/v1/uploads/sessions/999999/parts/1", "abc", 404,
+         "not_found", nullptr, "application/octet-stream"},
+        {"uploads: part 0", 0, "PUT", "/v1/uploads/sessions/" + sid + "/parts/0", "abc", 404, "not_found", nullptr,
+         "application/octet-stream"},
+        {"uploads: complete with no parts", 0, "POST", "/v1/uploads/sessions/" + sid + "/complete", "", 422, nullptr,
+         nullptr},
+        {"uploads: complete with a bad sha256", 0, "POST", "/v1/uploads/sessions/" + sid + "/complete",
+         R"({"sha256": "abc"})", 422, nullptr, "sha256"},
+        {"uploads: complete an unknown session", 0, "POST", "/v1/uploads/sessions/999999/complete", "", 404,
+         "not_found", nullptr},
+        // the admin listener
+        {"admin: app without a name", 1, "POST", "/maintenance/apps", "{}", 422, "missing_field", "name"},
+        {"admin: app name with a space", 1, "POST", "/maintenance/apps", R"({"name": "a b"})", 422, nullptr, "name"},
+        {"admin: app with a negative limit", 1, "POST", "/maintenance/apps",
+         R"({"name": "neg", "max_unfinished_jobs": -1})", 422, nullptr, "max_unfinished_jobs"},
+        {"admin: app malformed", 1, "POST", "/maintenance/apps", R"({"name": )", 400, "malformed_json", nullptr},
+        {"admin: limits of an unknown app", 1, "PUT", "/maintenance/apps/nope/limits", R"({"max_unfinished_jobs": 5})",
+         404, "not_found", nullptr},
+        {"admin: limits in words", 1, "PUT", "/maintenance/apps/default/limits", R"({"max_unfinished_jobs": "x"})",
+         422, nullptr, "max_unfinished_jobs"},
+        {"admin: rate limit 0", 1, "PUT", "/maintenance/apps/default/limits", R"({"rate_limit_per_s": 0})", 422,
+         nullptr, "rate_limit_per_s"},
+        {"admin: key for an unknown app", 1, "POST", "/maintenance/apps/nope/keys", R"({"role": "read"})", 404,
+         "not_found", nullptr},
+        {"admin: key of an unknown role", 1, "POST", "/maintenance/apps/default/keys", R"({"role": "god"})", 422,
+         "invalid_value", nullptr},
+        {"admin: revoke unknown key", 1, "POST", "/maintenance/keys/999999/revoke", "", 404, "not_found", nullptr},
+        {"admin: job id in words", 1, "GET", "/maintenance/jobs/abc", "", 404, "not_found", nullptr},
+        {"admin: unknown sweep", 1, "POST", "/maintenance/sweeps/nope/run", "", 404, nullptr, nullptr},
+        {"admin: whitelist unknown upload", 1, "POST", "/maintenance/uploads/999999/whitelist", "", 404, "not_found",
+         nullptr},
+    };
+    for (const auto& k : cases) {
+        BOOST_TEST_CONTEXT(k.name << ": " << k.method << " " << k.path) {
+            const auto before = fingerprint();
+            const auto files_before = files();
+            auto r = test::http_request_as(k.port_kind == 0 ? key : op, k.port_kind == 0 ? stack.port() : stack.admin_port(),
+                                           k.method, k.path, k.body, k.content_type);
+            BOOST_TEST(r.status == k.status, "body: " << r.body.substr(0, 300));
+            BOOST_TEST(e2e::is_error_body(r.body), "body: " << r.body.substr(0, 300));
+            if (k.code) BOOST_TEST(e2e::error_member(r.body, "code") == k.code);
+            if (k.field) BOOST_TEST(e2e::error_member(r.body, "field") == k.field);
+            BOOST_TEST(fingerprint() == before, "something was written");
+            BOOST_TEST(files() == files_before, "a file was left behind");
+        }
+    }
+    check_still_serving();
 }
 
 BOOST_AUTO_TEST_CASE(body_over_the_request_limit_gets_413_and_no_row) {

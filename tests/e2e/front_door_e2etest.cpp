@@ -13,6 +13,7 @@
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/drover_stack.hpp"
 #include "tests/support/wait.hpp"
+#include "tests/support/zip_builder.hpp"
 
 using namespace drover;
 using namespace std::chrono_literals;
@@ -261,6 +262,117 @@ BOOST_AUTO_TEST_CASE(malformed_request_lines_get_400_at_once) {
         }
     }
     BOOST_TEST(rows() == 0);
+}
+
+// A header section over 16 KiB (api/http/request_scan.hpp) is answered 431
+// with the JSON error, at once (Pistache's header parser, quadratic in the
+// section's size, never sees it), and the connection is closed; the process
+// goes on serving. One big header, many small ones, one that never ends, and
+// the admin listener.
+BOOST_AUTO_TEST_CASE(a_header_section_over_16_kib_gets_431_and_the_connection_closes) {
+    stack.start_api();
+    std::string many_small;
+    for (int i = 0; i < 1200; ++i) many_small += "X-Small-" + std::to_string(i) + ": 1234567\r\n";
+    struct Case {
+        const char* name;
+        int port;
+        std::string bytes;
+    };
+    const std::string auth = std::string("Authorization: Bearer ") + test::default_api_key + "\r\n";
+    const Case cases[] = {
+        {"one 20 KiB header", stack.port(),
+         "POST /v1/jobs HTTP/1.1\r\nHost: x\r\n" + auth + "X-Big: " + std::string(20 * 1024, 'a') +
+             "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(kFarJob.size()) + "\r\n\r\n" +
+             kFarJob},
+        {"1,200 small headers", stack.port(), "POST /v1/jobs HTTP/1.1\r\nHost: x\r\n" + auth + many_small +
+                                                   "Content-Length: " + std::to_string(kFarJob.size()) + "\r\n\r\n" +
+                                                   kFarJob},
+        {"a 2 MiB header that never ends", stack.port(),
+         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Endless: " + std::string(2 << 20, 'b')},
+        {"the admin listener", stack.admin_port(),
+         "GET /maintenance/apps HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(17 * 1024, 'c') + "\r\n\r\n"},
+    };
+    for (const auto& k : cases) {
+        BOOST_TEST_CONTEXT(k.name) {
+            e2e::RawConnection c(k.port);
+            auto started = std::chrono::steady_clock::now();
+            auto r = c.request(k.bytes, 5s);
+            BOOST_TEST(r.status == 431, "body: " << r.body);
+            BOOST_TEST(e2e::is_error_body(r.body), "body: " << r.body);
+            BOOST_TEST(e2e::error_member(r.body, "code") == "headers_too_large");
+            BOOST_TEST(r.headers["connection"] == "close");
+            BOOST_TEST(since(started).count() < 2000);
+            BOOST_TEST(c.closed_by_peer(3s), "the connection stayed open after the 431");
+            // Still serving, on a new connection.
+            BOOST_TEST(test::http_request(stack.port(), "GET", "/healthz").status == 200);
+        }
+    }
+    BOOST_TEST(rows() == 0);
+    // Just under the cap is a request like any other.
+    e2e::RawConnection ok(stack.port());
+    auto accepted = ok.request(e2e::request_bytes("POST", "/v1/jobs", kFarJob, "X-Big: " + std::string(15 * 1024, 'a') + "\r\n"));
+    BOOST_TEST(accepted.status == 202, accepted.body);
+    BOOST_TEST(accepted.headers["connection"] == "keep-alive");
+    BOOST_TEST(rows() == 1);
+}
+
+// A body whose Content-Type says it is something else than the route takes
+// gets 415 and stores nothing (api/http/media_type.hpp); JSON with a UTF-8
+// charset, no Content-Type at all, and zip or octet-stream uploads are taken.
+BOOST_AUTO_TEST_CASE(a_body_of_the_wrong_media_type_gets_415_and_nothing_is_stored) {
+    stack.start_api();
+    auto uploads = [&] {
+        auto conn = stack.database().connect();
+        return e2e::scalar(conn, "SELECT count(*) FROM drover.uploads");
+    };
+    const std::string zip = test::ZipBuilder().file("in/a.txt", "hello").bytes();
+    const std::string batch = R"({"jobs": [{"kind": "noop", "run_at": "2099-01-01T00:00:00Z"}]})";
+    struct Case {
+        std::string method, path, content_type, body;
+        int status;
+    };
+    const Case cases[] = {
+        {"POST", "/v1/jobs", "application/x-www-form-urlencoded", kFarJob, 415},
+        {"POST", "/v1/jobs", "text/plain", kFarJob, 415},
+        {"POST", "/v1/jobs", "application/json; charset=iso-8859-1", kFarJob, 415},
+        {"POST", "/v1/jobs", "application/zip", kFarJob, 415},
+        {"POST", "/v1/jobs/batch", "multipart/form-data; boundary=x", batch, 415},
+        {"POST", "/v1/keys", "text/plain", R"({"role": "read"})", 415},
+        {"POST", "/v1/uploads", "application/json", zip, 415},
+        {"POST", "/v1/uploads", "text/plain", zip, 415},
+        {"POST", "/v1/jobs", "application/json; charset=UTF-8", kFarJob, 202},
+        {"POST", "/v1/jobs", "", kFarJob, 202},
+        {"POST", "/v1/jobs/batch", "application/json", batch, 202},
+        {"POST", "/v1/uploads", "application/octet-stream", zip, 201},
+        {"POST", "/v1/uploads", "", zip, 201},
+    };
+    auto conn = stack.database().connect();
+    const std::string keys_sql = "SELECT count(*) FROM drover.api_keys";
+    for (const auto& k : cases) {
+        BOOST_TEST_CONTEXT(k.method << " " << k.path << " as '" << k.content_type << "'") {
+            const auto jobs_before = rows(), uploads_before = uploads(), keys_before = e2e::scalar(conn, keys_sql);
+            std::string req = k.method + " " + k.path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                              test::default_api_key + "\r\n";
+            if (!k.content_type.empty()) req += "Content-Type: " + k.content_type + "\r\n";
+            req += "Content-Length: " + std::to_string(k.body.size()) + "\r\n\r\n" + k.body;
+            e2e::RawConnection c(stack.port());
+            auto r = c.request(req);
+            BOOST_TEST(r.status == k.status, "body: " << r.body);
+            if (k.status == 415) {
+                BOOST_TEST(e2e::is_error_body(r.body), "body: " << r.body);
+                BOOST_TEST(e2e::error_member(r.body, "code") == "unsupported_media_type");
+                BOOST_TEST(rows() == jobs_before);
+                BOOST_TEST(uploads() == uploads_before);
+                BOOST_TEST(e2e::scalar(conn, keys_sql) == keys_before);
+                // The request was read whole: the connection stays usable.
+                BOOST_TEST(c.request(e2e::request_bytes("GET", "/healthz")).status == 200);
+            } else if (k.path == "/v1/uploads") {
+                BOOST_TEST(uploads() >= 1);
+            } else {
+                BOOST_TEST(rows() == jobs_before + 1);
+            }
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(args_are_stored_exactly_as_sent) {

@@ -51,7 +51,16 @@ BOOST_AUTO_TEST_CASE(bodies_and_sizes) {
     // Bytes after the body are the next (pipelined) request, not this one's.
     BOOST_TEST(verdict(head + "abcdeGET / HTTP/1.1\r\n\r\n") == std::to_string(head.size() + 5));
     BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Length: 99999\r\n\r\n") == "413 request_too_large");
-    BOOST_TEST(verdict("GET / HTTP/1.1\r\nX: " + std::string(5000, 'a')) == "413 request_too_large");
+    // A header section over the request's own limit, or over the header cap.
+    BOOST_TEST(verdict("GET / HTTP/1.1\r\nX: " + std::string(5000, 'a')) == "431 headers_too_large");
+    BOOST_TEST(verdict("GET / HTTP/1.1\r\nX: " + std::string(20000, 'a'), 1 << 20) == "431 headers_too_large");
+    const std::string under = "GET / HTTP/1.1\r\nX: " + std::string(16000, 'a') + "\r\n\r\n";
+    BOOST_TEST(verdict(under, 1 << 20) == std::to_string(under.size()));
+    BOOST_TEST(verdict("GET / HTTP/1.1\r\nX: " + std::string(16400, 'a') + "\r\n\r\n", 1 << 20) ==
+               "431 headers_too_large");
+    // Headers under the cap with a body over the limit stay 413.
+    BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'a')) ==
+               "413 request_too_large");
     BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n") == "400 bad_content_length");
     BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n") ==
                "400 bad_content_length");
