@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "cli/sha256_stream.hpp"
+#include "cli/temp_files.hpp"
 #include "core/archive/zip_names.hpp"
 #include "core/crypto.hpp"
 #include "core/json.hpp"
@@ -60,7 +61,8 @@ Fd open_parent(int root, const std::vector<std::string>& parts, const std::strin
     return dir;
 }
 
-Downloaded download_one(const Target& t, const std::string& job_id, const Artifact& a, int root, bool overwrite) {
+Downloaded download_one(const Target& t, const std::string& job_id, const Artifact& a, int root, bool overwrite,
+                        const std::string& root_path) {
     auto parts = components(a.name);
     Fd dir = open_parent(root, parts, a.name);
     const std::string& base = parts.back();
@@ -81,6 +83,9 @@ Downloaded download_one(const Target& t, const std::string& job_id, const Artifa
     std::string temp = "." + base + ".drover-" + crypto::to_hex(crypto::random_bytes(6)) + ".part";
     Fd out(::openat(dir.fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (out.fd < 0) throw DownloadError(a.name + ": cannot write in the download folder: " + errno_text());
+    // By path, for a Ctrl-C: the folders on the way were just opened without following links.
+    auto slash = a.name.rfind('/');
+    TempFileGuard guard(root_path + "/" + (slash == std::string::npos ? "" : a.name.substr(0, slash + 1)) + temp);
     auto remove_temp = [&] { ::unlinkat(dir.fd, temp.c_str(), 0); };
     try {
         Sha256Stream sha;
@@ -163,7 +168,7 @@ std::vector<Downloaded> download_artifacts(const Target& t, const std::string& j
     Fd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root.fd < 0) throw DownloadError("cannot open the download folder " + dir + ": " + errno_text());
     std::vector<Downloaded> done;
-    for (const auto& a : list) done.push_back(download_one(t, job_id, a, root.fd, overwrite));
+    for (const auto& a : list) done.push_back(download_one(t, job_id, a, root.fd, overwrite, dir));
     return done;
 }
 

@@ -8,13 +8,13 @@
 #include <iostream>
 #include <map>
 #include <optional>
-#include <csignal>
 #include <unistd.h>
 
 #include "cli/api_client.hpp"
 #include "cli/artifact_download.hpp"
 #include "cli/local/state_file.hpp"
 #include "cli/progress_display.hpp"
+#include "cli/temp_files.hpp"
 #include "cli/upload.hpp"
 #include "cli/zip_folder.hpp"
 #include "core/config.hpp"
@@ -252,31 +252,18 @@ long parse_timeout(const Args& a) {
     return s;
 }
 
-// A temporary zip made from a folder, removed when the command ends, also
-// when Ctrl-C or SIGTERM ends it (the handler unlinks it, then dies of the
-// signal as it would have).
-char temp_zip_path[4096] = "";
-
-extern "C" void remove_temp_zip_and_die(int sig) {
-    if (temp_zip_path[0]) ::unlink(temp_zip_path);
-    ::signal(sig, SIG_DFL);
-    ::raise(sig);
-}
-
+// A temporary zip made from a folder, removed when the command ends (also
+// on Ctrl-C: TempFileGuard).
 struct TempZip {
     fs::path path;
+    std::optional<TempFileGuard> guard;
     void made(const std::string& p) {
         path = p;
-        if (p.size() < sizeof temp_zip_path) {
-            std::copy(p.begin(), p.end(), temp_zip_path);
-            temp_zip_path[p.size()] = '\0';
-            for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(sig, remove_temp_zip_and_die);
-        }
+        guard.emplace(p);
     }
     ~TempZip() {
         std::error_code ec;
         if (!path.empty()) fs::remove(path, ec);
-        temp_zip_path[0] = '\0';
     }
 };
 

@@ -4,6 +4,7 @@
 // downloaded must have the sha256s of the files sent; what cannot be sent
 // (symbolic links) is left out and said so; a download folder's own files
 // and links are never overwritten or followed unless asked.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -166,6 +167,34 @@ BOOST_AUTO_TEST_CASE(a_zip_is_sent_as_is_and_a_large_one_in_parts) {
     BOOST_TEST(missing.err.find("no such file or folder") != std::string::npos);
     auto jobs = parse_json(drover({"jobs", "--kind", "copy", "--json"}).out);
     BOOST_TEST(jobs["jobs"].Size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_while_zipping_leaves_no_temporary_zip) {
+    fs::path input = work.path() / "input";
+    write(input / "big.bin", random_bytes(48 << 20, 3));
+    fs::path tmp = work.path() / "tmp";
+    fs::create_directories(tmp);
+    auto env_tmp = env;
+    env_tmp["TMPDIR"] = tmp.string();
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        auto r = run_drover({"submit", "copy", "--file", input.string()}, env_tmp);
+        _exit(r.status);
+    }
+    // The zip being written appears in TMPDIR; interrupt then.
+    bool seen = poll_until([&] { return !fs::is_empty(tmp); }, std::chrono::seconds(20), std::chrono::milliseconds(10));
+    BOOST_TEST(seen);
+    // run_drover's child is the drover process: the one in our child's group with our child as parent.
+    std::string pids = read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+    BOOST_TEST_REQUIRE(!pids.empty());
+    pid_t drover_pid = std::stoi(pids);
+    ::kill(drover_pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    BOOST_TEST(WEXITSTATUS(status) == 128 + SIGINT);
+    BOOST_TEST(fs::is_empty(tmp));
+    BOOST_TEST(parse_json(drover({"jobs", "--json"}).out)["jobs"].Size() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(logs_follow_shows_every_line_and_a_terminal_gets_a_live_line) {
