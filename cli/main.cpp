@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands/client_commands.hpp"
+#include "cli/commands/install_command.hpp"
 #include "cli/commands/lifecycle_commands.hpp"
 #include "cli/commands/keys_command.hpp"
 #include "cli/local/state_file.hpp"
@@ -30,13 +31,19 @@ constexpr const char* usage =
     "  stop             SIGTERM, wait DROVER_SHUTDOWN_GRACE_S + 5 s, then SIGKILL; exit 3 when not running\n"
     "  ensure [--postgres] [--api] [--worker]   start what is missing (none named: all); idempotent\n"
     "  up               all of it in the foreground, zero configuration; Ctrl-C stops it (exit 130)\n"
+    "  install [--check]   install the packages, dbmate and the job user Drover needs (scripts/install,\n"
+    "                   the same steps as scripts/run); --check only lists what is missing (exit 1 if any)\n"
     "  (--state-dir DIR, --database-url URL; DROVER_PORT / DROVER_ADMIN_PORT pick the ports)\n"
     "Use the API (--url/DROVER_URL, --api-key/DROVER_API_KEY; default: the local drover start/up):\n"
-    "  submit KIND [--args JSON] [--queue Q] [--wait]   --wait: log as it comes; exit 0 succeeded,\n"
-    "                   1 failed, 4 cancelled    (TODO with the files work: --file DIR|ZIP)\n"
+    "  submit KIND [--args JSON] [--file DIR|ZIP] [--queue Q] [--wait] [--timeout S] [--download DIR]\n"
+    "                   --file: a folder (zipped here) or a zip, uploaded for the job's inbound/;\n"
+    "                   --wait: the log as it comes, a live status line on a terminal; exit 0 succeeded,\n"
+    "                   1 failed, 4 cancelled, 5 --timeout passed; --download: then fetch the artifacts\n"
     "  jobs [--status S] [--kind K] [--queue Q] [--limit N]\n"
-    "  show ID          (TODO with the files work: --download, and drover artifacts)\n"
-    "  logs ID [--follow] | cancel ID | retry ID       --json on each: the API's answer, one line\n"
+    "  show ID | logs ID [--follow] | cancel ID | retry ID       --json on each: JSON lines\n"
+    "  artifacts ID [--download DIR [--overwrite]]   list, or download each (sha256 checked)\n"
+    "                   client commands exit 2 on a usage error or an API refusal, 3 when the API does\n"
+    "                   not answer, 6 when artifacts could not be downloaded (drover submit --help)\n"
     "Operate a database:\n"
     "  migrate [up]     apply pending migrations (same files and table as dbmate)\n"
     "  migrate status   list migrations; exit 1 if any is pending\n"
@@ -74,6 +81,7 @@ int main(int argc, char** argv) {
         return argc < 2 ? 2 : 0;
     }
     std::string command = argv[1];
+    if (command == "install") return cli::install_command(std::vector<std::string>(argv + 2, argv + argc));
     if (cli::is_client_command(command)) {
         return cli::client_command(command, std::vector<std::string>(argv + 2, argv + argc));
     }

@@ -4,6 +4,8 @@
 // dependencies (libxml2, ICU) bring in the shared libstdc++ next to the
 // worker's static one (worker/CMakeLists.txt). Exit 0: extracted; 3: the zip
 // was refused (stderr: "<code>: <message>"); 1: anything else; 2: usage.
+#include <sys/stat.h>
+
 #include <charconv>
 #include <cstdint>
 #include <iostream>
@@ -23,6 +25,11 @@ int main(int argc, char** argv) {
         std::cerr << "usage: drover-unzip ZIP DESTINATION MAX_ENTRIES MAX_UNCOMPRESSED_BYTES\n";
         return 2;
     }
+    // The job's user, not the worker's, reads what is unpacked: a worker
+    // started with umask 077 (drover start/up keep their files private)
+    // would leave folders it cannot enter. The job folder above is 0700 and
+    // reached only through the sandbox, so this opens nothing to others.
+    ::umask(022);
     try {
         archive::extract_zip(argv[1], argv[2], limits);
         return 0;

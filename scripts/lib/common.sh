@@ -5,6 +5,7 @@
 #   drover_die MSG...      print an error and exit 1
 #   ensure_deps            install missing apt packages and dbmate; export PG_BIN, DROVER_DBMATE, PATH;
 #                          as root, create the system user drover-job (sandboxed jobs run as it)
+#                          (scripts/install, run by `drover install`, takes the same steps)
 #   drover_pg_bin          print the PostgreSQL 15 bin folder
 #   build_drover [DIR] [CMAKE ARGS...]   configure + build (default DIR: $ROOT/build)
 #   free_port              print a free TCP port on 127.0.0.1
@@ -106,11 +107,13 @@ _drover_ensure_job_user() {
   fi
 }
 
-ensure_deps() {
-  local pkgs=(build-essential cmake pkg-config libpistache-dev rapidjson-dev
-    libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev libssl-dev libcurl4-openssl-dev
-    "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl nginx pgbouncer
-    bubblewrap util-linux prometheus)
+# The Debian packages Drover needs, one a line (ensure_deps and drover install).
+drover_required_pkgs() {
+  printf '%s\n' build-essential cmake pkg-config libpistache-dev rapidjson-dev \
+    libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev libssl-dev libcurl4-openssl-dev \
+    "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl nginx pgbouncer \
+    bubblewrap util-linux prometheus jq zip
+  # jq, zip: lines of README.md's tour (run as written by readme_tour_e2etest).
   # bubblewrap: the command-job sandbox (worker/executors/sandbox.hpp), instead
   # of hand-written namespace and mount code; util-linux: setpriv, with which
   # a root worker's jobs become their unprivileged user; prometheus: its
@@ -118,32 +121,56 @@ ensure_deps() {
   # nginx and pgbouncer; the package's server is not started).
   # A node from elsewhere (nvm, nodesource) is fine; only dbmate's install needs npm.
   if ! command -v npm >/dev/null 2>&1; then
-    pkgs+=(nodejs npm)
+    printf '%s\n' nodejs npm
   fi
+}
 
-  local missing=()
-  mapfile -t missing < <(_drover_missing_pkgs "${pkgs[@]}")
-  if [[ ${#missing[@]} -gt 0 ]]; then
-    drover_log "installing apt packages: ${missing[*]}"
+# _drover_install check|apply: every install step, in one place. Sets
+# DROVER_MISSING_PKGS (array), DROVER_NEEDS_JOB_USER and DROVER_NEEDS_DBMATE
+# (0/1) to what was missing; `apply` installs it, `check` only looks.
+_drover_install() {
+  local mode="$1" pkgs=()
+  mapfile -t pkgs < <(drover_required_pkgs)
+  DROVER_MISSING_PKGS=()
+  mapfile -t DROVER_MISSING_PKGS < <(_drover_missing_pkgs "${pkgs[@]}")
+  if [[ ${#DROVER_MISSING_PKGS[@]} -gt 0 && "$mode" == apply ]]; then
+    drover_log "installing apt packages: ${DROVER_MISSING_PKGS[*]}"
     _drover_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
     _drover_as_root env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -q --no-install-recommends "${missing[@]}"
+      apt-get install -y -q --no-install-recommends "${DROVER_MISSING_PKGS[@]}"
   fi
 
-  _drover_export_pg_path
-  _drover_ensure_job_user
+  if [[ "$mode" == apply ]]; then
+    _drover_export_pg_path
+  fi
+
+  DROVER_NEEDS_JOB_USER=0
+  if [[ "$(id -u)" -eq 0 ]] && ! getent passwd drover-job >/dev/null 2>&1; then
+    DROVER_NEEDS_JOB_USER=1
+    if [[ "$mode" == apply ]]; then
+      _drover_ensure_job_user
+    fi
+  fi
 
   local dbmate
   dbmate="$(_drover_dbmate_path)"
+  DROVER_NEEDS_DBMATE=0
   # Reinstall also when the pin changed, not only when the binary is missing.
   if [[ ! -x "$dbmate" ]] || [[ "$("$dbmate" --version 2>/dev/null || true)" != *" $DROVER_DBMATE_VERSION" ]]; then
-    drover_log "installing dbmate $DROVER_DBMATE_VERSION into $ROOT/.tools"
-    mkdir -p "$ROOT/.tools"
-    npm install --no-audit --no-fund --prefix "$ROOT/.tools" "dbmate@$DROVER_DBMATE_VERSION"
-    [[ -x "$dbmate" ]] || drover_die "npm did not install $dbmate"
+    DROVER_NEEDS_DBMATE=1
+    if [[ "$mode" == apply ]]; then
+      drover_log "installing dbmate $DROVER_DBMATE_VERSION into $ROOT/.tools"
+      mkdir -p "$ROOT/.tools"
+      npm install --no-audit --no-fund --prefix "$ROOT/.tools" "dbmate@$DROVER_DBMATE_VERSION"
+      [[ -x "$dbmate" ]] || drover_die "npm did not install $dbmate"
+    fi
   fi
   DROVER_DBMATE="$dbmate"
   export DROVER_DBMATE
+}
+
+ensure_deps() {
+  _drover_install apply
 }
 
 # build_drover [BUILD_DIR] [EXTRA CMAKE ARGS...]

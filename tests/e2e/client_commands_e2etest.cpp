@@ -7,82 +7,19 @@
 
 #include <filesystem>
 
-#include "tests/e2e/e2e_support.hpp"
-#include "tests/support/process.hpp"
-
-extern char** environ;
+#include "tests/e2e/drover_cli.hpp"
 
 namespace drover::e2e {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Run {
-    int status = -1;
-    std::string out;
-    std::string err;
+struct LocalDrover : LocalDroverWith {
+    LocalDrover()
+        : LocalDroverWith({CommandKind("chatty", "echo first line; echo to stderr >&2; echo last line"),
+                           CommandKind("broken", "echo about to fail; exit 3").attempts(1).permanent({3}),
+                           CommandKind("slow", "sleep 30")}) {}
 };
-
-// Runs drover with the given arguments; stdout and stderr kept apart.
-Run run_drover(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
-    TempDir files;
-    std::string out = files.file("out"), err = files.file("err");
-    pid_t pid = fork();
-    if (pid == 0) {
-        for (char** e = environ; *e; ++e) {
-            std::string kv = *e;
-            if (kv.starts_with("DROVER_") && !kv.starts_with("DROVER_BIN_DIR=")) unsetenv(kv.substr(0, kv.find('=')).c_str());
-        }
-        for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-        if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(126);
-        std::vector<std::string> argv_strings = {test::binary_path("drover")};
-        argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& s : argv_strings) argv.push_back(s.data());
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    Run r;
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = read_file(out);
-    r.err = read_file(err);
-    BOOST_TEST_MESSAGE("drover " << args.front() << " -> " << r.status << "\nstdout: " << r.out << "stderr: " << r.err);
-    return r;
-}
-
-bool every_line_is_json(const std::string& text) {
-    std::istringstream in(text);
-    int lines = 0;
-    for (std::string line; std::getline(in, line); ++lines) {
-        if (!parse_json(line).IsObject()) return false;
-    }
-    return lines > 0;
-}
-
-struct LocalDrover {
-    TempDir state;
-    TempDir kinds_dir;
-    std::map<std::string, std::string> env;
-    LocalDrover() {
-        std::string kinds = kinds_dir.file("kinds.json");
-        std::ofstream(kinds) << kinds_file({CommandKind("chatty", "echo first line; echo to stderr >&2; echo last line"),
-                                            CommandKind("broken", "echo about to fail; exit 3").attempts(1).permanent({3}),
-                                            CommandKind("slow", "sleep 30")});
-        env = {{"DROVER_STATE_DIR", state.str()}, {"DROVER_SHUTDOWN_GRACE_S", "2"}, {"DROVER_KINDS_FILE", kinds}};
-        auto started = run_drover({"start"}, env);
-        BOOST_REQUIRE_MESSAGE(started.status == 0, started.out << started.err);
-    }
-    ~LocalDrover() { run_drover({"stop"}, env); }
-    Run drover(const std::vector<std::string>& args) { return run_drover(args, env); }
-};
-
-std::string job_id(const std::string& json_line) {
-    auto doc = parse_json(json_line);
-    return doc.IsObject() && doc.HasMember("id") && doc["id"].IsString() ? doc["id"].GetString() : "";
-}
 
 }  // namespace
 
@@ -142,10 +79,7 @@ BOOST_AUTO_TEST_CASE(a_cancelled_job_makes_submit_wait_exit_4) {
 BOOST_AUTO_TEST_CASE(jobs_show_logs_retry_and_errors) {
     auto failed = drover({"submit", "broken", "--wait", "--json"});
     BOOST_REQUIRE(failed.status == 1);
-    std::istringstream lines(failed.out);
-    std::string last;
-    for (std::string line; std::getline(lines, line);) last = line;
-    std::string id = job_id(last);
+    std::string id = job_id(last_line(failed.out));
     BOOST_REQUIRE(!id.empty());
 
     auto listed = drover({"jobs", "--json"});
@@ -175,6 +109,43 @@ BOOST_AUTO_TEST_CASE(jobs_show_logs_retry_and_errors) {
     auto refused = run_drover({"jobs"}, env_wrong);
     BOOST_TEST(refused.status == 2);
     BOOST_TEST(refused.err.find("401") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(exit_codes_tell_timeout_unreachable_and_usage_apart) {
+    // --timeout passes while the job runs: 5, and the job goes on.
+    auto timed_out = drover({"submit", "slow", "--wait", "--timeout", "2"});
+    BOOST_TEST(timed_out.status == 5);
+    BOOST_TEST(timed_out.err.find("--timeout 2") != std::string::npos, timed_out.err);
+    auto list = parse_json(drover({"jobs", "--kind", "slow", "--json"}).out);
+    BOOST_TEST_REQUIRE(list["jobs"].Size() == 1u);
+    std::string id = list["jobs"][0]["id"].GetString();
+    std::string status = list["jobs"][0]["status"].GetString();
+    BOOST_TEST((status == "running" || status == "pending"), status);
+    BOOST_TEST(drover({"cancel", id}).status == 0);
+    auto follow_timeout = drover({"logs", id, "--follow", "--timeout", "20"});
+    BOOST_TEST(follow_timeout.status == 0);
+
+    // Nothing listens there: 3, for every client command.
+    auto env_down = env;
+    env_down["DROVER_URL"] = "http://127.0.0.1:1";
+    env_down["DROVER_API_KEY"] = "drv_0000000000000000_" + std::string(64, '0');
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"jobs"}, {"submit", "noop", "--wait"}, {"artifacts", "1", "--download", state.file("dl")}}) {
+        auto unreachable = run_drover(args, env_down);
+        BOOST_TEST(unreachable.status == 3, args.front());
+        BOOST_TEST(unreachable.err.find("did not answer") != std::string::npos);
+    }
+
+    // Usage errors: 2, before anything is sent.
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"submit"}, {"submit", "noop", "--timeout", "soon"}, {"submit", "noop", "--args", "[1]"},
+             {"submit", "noop", "--no-such-option", "x"}, {"show"}, {"artifacts", "1", "--overwrite"},
+             {"submit", "noop", "--priority", "high"}}) {
+        auto bad = drover(args);
+        BOOST_TEST(bad.status == 2, args.back());
+    }
+    auto jobs = parse_json(drover({"jobs", "--kind", "noop", "--json"}).out);
+    BOOST_TEST(jobs["jobs"].Size() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
