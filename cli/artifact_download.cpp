@@ -32,7 +32,9 @@ struct Fd {
     }
 };
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 std::vector<std::string> components(const std::string& name) {
     std::vector<std::string> out;
@@ -69,13 +71,16 @@ Downloaded download_one(const Target& t, const std::string& job_id, const Artifa
     std::string action = "written";
     struct stat sb {};
     if (::fstatat(dir.fd, base.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (!S_ISREG(sb.st_mode)) throw DownloadError(a.name + ": already in the download folder and not a regular file");
+        if (!S_ISREG(sb.st_mode))
+            throw DownloadError(a.name + ": already in the download folder and not a regular file");
         Fd existing(::openat(dir.fd, base.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-        if (existing.fd >= 0 && static_cast<std::uint64_t>(sb.st_size) == a.size && sha256_of_fd(existing.fd) == a.sha256) {
+        if (existing.fd >= 0 && static_cast<std::uint64_t>(sb.st_size) == a.size &&
+            sha256_of_fd(existing.fd) == a.sha256) {
             return {a, "unchanged"};
         }
         if (!overwrite) {
-            throw DownloadError(a.name + ": a different file of that name is already in the download folder "
+            throw DownloadError(a.name +
+                                ": a different file of that name is already in the download folder "
                                 "(--overwrite replaces it)");
         }
         action = "replaced";
@@ -153,8 +158,8 @@ std::vector<Artifact> parse_artifact_list(const std::string& body) {
     return out;
 }
 
-std::vector<Downloaded> download_artifacts(const Target& t, const std::string& job_id, const std::vector<Artifact>& list,
-                                           const std::string& dir, bool overwrite) {
+std::vector<Downloaded> download_artifacts(const Target& t, const std::string& job_id,
+                                           const std::vector<Artifact>& list, const std::string& dir, bool overwrite) {
     // Every name first: a listing with one bad name writes nothing.
     for (const auto& a : list) {
         if (auto problem = artifact_name_problem(a.name); !problem.empty()) {

@@ -39,7 +39,7 @@ std::vector<Artifact> parse_artifact_list(const std::string& body);
 
 // Downloads every artifact in `list` into `dir` (made when missing). A file
 // already there with other bytes is refused unless `overwrite`.
-std::vector<Downloaded> download_artifacts(const Target& t, const std::string& job_id, const std::vector<Artifact>& list,
-                                           const std::string& dir, bool overwrite);
+std::vector<Downloaded> download_artifacts(const Target& t, const std::string& job_id,
+                                           const std::vector<Artifact>& list, const std::string& dir, bool overwrite);
 
 }  // namespace drover::cli

@@ -46,7 +46,9 @@ ProgressDisplay::Mode ProgressDisplay::detect(bool json) {
 ProgressDisplay::ProgressDisplay(Mode mode, std::string job_id, bool json_logs_on_stdout)
     : mode_(mode), json_logs_on_stdout_(json_logs_on_stdout), id_(std::move(job_id)) {}
 
-ProgressDisplay::~ProgressDisplay() { finish(); }
+ProgressDisplay::~ProgressDisplay() {
+    finish();
+}
 
 void ProgressDisplay::clear() {
     if (!drawn_) return;
@@ -60,9 +62,11 @@ void ProgressDisplay::draw() {
     if (!upload_.empty()) {
         line = upload_;
     } else {
-        auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+        auto secs =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
         char clock[32];
-        std::snprintf(clock, sizeof clock, "%lld:%02lld", static_cast<long long>(secs / 60), static_cast<long long>(secs % 60));
+        std::snprintf(clock, sizeof clock, "%lld:%02lld", static_cast<long long>(secs / 60),
+                      static_cast<long long>(secs % 60));
         line = "job " + id_ + " " + status_ + " " + clock;
         if (percent_) {
             constexpr int width = 24;

@@ -11,10 +11,13 @@
 namespace drover::cli {
 
 Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) throw std::runtime_error("EVP sha256 init failed");
+    if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("EVP sha256 init failed");
 }
 
-Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
+Sha256Stream::~Sha256Stream() {
+    EVP_MD_CTX_free(ctx_);
+}
 
 void Sha256Stream::update(std::string_view data) {
     if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) throw std::runtime_error("EVP sha256 update failed");

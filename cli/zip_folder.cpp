@@ -18,17 +18,24 @@ namespace {
 
 std::string kind_of(const fs::file_status& st) {
     switch (st.type()) {
-        case fs::file_type::symlink: return "symbolic link";
-        case fs::file_type::block: return "block device";
-        case fs::file_type::character: return "character device";
-        case fs::file_type::fifo: return "FIFO";
-        case fs::file_type::socket: return "socket";
-        default: return "not a regular file";
+        case fs::file_type::symlink:
+            return "symbolic link";
+        case fs::file_type::block:
+            return "block device";
+        case fs::file_type::character:
+            return "character device";
+        case fs::file_type::fifo:
+            return "FIFO";
+        case fs::file_type::socket:
+            return "socket";
+        default:
+            return "not a regular file";
     }
 }
 
 void check(int rc, ::archive* a, const std::string& what) {
-    if (rc < ARCHIVE_WARN) throw ConfigError(what + ": " + (archive_error_string(a) ? archive_error_string(a) : "libarchive error"));
+    if (rc < ARCHIVE_WARN)
+        throw ConfigError(what + ": " + (archive_error_string(a) ? archive_error_string(a) : "libarchive error"));
 }
 
 }  // namespace
@@ -86,7 +93,8 @@ ZippedFolder zip_folder(const fs::path& folder, const fs::path& zip_path) {
         }
         std::int64_t left = sb.st_size;
         while (left > 0) {
-            ssize_t n = ::read(fd, buffer.data(), static_cast<std::size_t>(std::min<std::int64_t>(left, buffer.size())));
+            ssize_t n =
+                ::read(fd, buffer.data(), static_cast<std::size_t>(std::min<std::int64_t>(left, buffer.size())));
             if (n <= 0) {
                 ::close(fd);
                 throw ConfigError("cannot read " + path.string() + " (did it change while being zipped?)");

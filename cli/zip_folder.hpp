@@ -14,7 +14,7 @@ namespace drover::cli {
 struct ZippedFolder {
     std::uint64_t files = 0;
     std::uint64_t folders = 0;
-    std::uint64_t bytes = 0;  // file data, uncompressed
+    std::uint64_t bytes = 0;           // file data, uncompressed
     std::vector<std::string> skipped;  // "name (symbolic link)"
 };
 

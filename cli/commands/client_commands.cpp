@@ -1,5 +1,7 @@
 #include "cli/commands/client_commands.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -8,7 +10,6 @@
 #include <iostream>
 #include <map>
 #include <optional>
-#include <unistd.h>
 
 #include "cli/api_client.hpp"
 #include "cli/artifact_download.hpp"
@@ -120,8 +121,8 @@ void print_job(const rapidjson::Value& job) {
         std::cout << "  progress: " << (percent ? json::to_string(job["progress"]["percent"]) + "%" : "")
                   << (percent && !message.empty() ? " " : "") << message << "\n";
     }
-    for (const char* field : {"upload_id", "created_at", "started_at", "cancel_requested_at", "finished_at",
-                              "last_error", "result"}) {
+    for (const char* field :
+         {"upload_id", "created_at", "started_at", "cancel_requested_at", "finished_at", "last_error", "result"}) {
         std::string v = member(job, field);
         if (!v.empty()) std::cout << "  " << field << ": " << v << "\n";
     }
@@ -200,7 +201,8 @@ Outcome follow_job(const Target& t, const std::string& id, ProgressDisplay& disp
     }
 }
 
-void print_downloads(const std::string& id, const std::string& dir, const std::vector<Downloaded>& done, bool json_out) {
+void print_downloads(const std::string& id, const std::string& dir, const std::vector<Downloaded>& done,
+                     bool json_out) {
     if (json_out) {
         rapidjson::StringBuffer buffer;
         json::Writer w(buffer);
@@ -281,20 +283,20 @@ std::string send_file(const Target& t, const std::string& file, ProgressDisplay&
         temp.made(pattern);
         zip = pattern;
         auto zipped = zip_folder(file, zip);
-        for (const auto& s : zipped.skipped) std::cerr << "drover: not sent: " << s << " (only regular files and folders are)\n";
+        for (const auto& s : zipped.skipped)
+            std::cerr << "drover: not sent: " << s << " (only regular files and folders are)\n";
         std::cerr << "drover: zipped " << zipped.files << " files in " << zipped.folders << " folders from " << file
                   << "\n";
     } else if (!fs::is_regular_file(st)) {
         throw ConfigError("--file " + file + ": neither a folder nor a zip file");
     }
-    auto upload = json::parse(upload_zip(t, zip, [&](std::uint64_t sent, std::uint64_t total) {
-        display.uploading(sent, total);
-    }));
+    auto upload = json::parse(
+        upload_zip(t, zip, [&](std::uint64_t sent, std::uint64_t total) { display.uploading(sent, total); }));
     std::string id = member(upload, "id");
     if (id.empty()) throw ApiError(0, "the upload's answer has no id");
     if (display.mode() != ProgressDisplay::Mode::terminal) {
-        std::cerr << "drover: upload " << id << " (" << member(upload, "size") << " bytes, " << member(upload, "entries")
-                  << " entries)\n";
+        std::cerr << "drover: upload " << id << " (" << member(upload, "size") << " bytes, "
+                  << member(upload, "entries") << " entries)\n";
     }
     return id;
 }
@@ -453,9 +455,9 @@ bool is_client_command(const std::string& c) {
 }
 
 int client_command(const std::string& command, const std::vector<std::string>& args) {
-    static const std::vector<std::string> own_options = {
-        "args",   "queue",         "priority",       "status", "kind",     "limit",   "cursor",
-        "created_after", "created_before", "file", "download", "timeout"};
+    static const std::vector<std::string> own_options = {"args",           "queue", "priority", "status",
+                                                         "kind",           "limit", "cursor",   "created_after",
+                                                         "created_before", "file",  "download", "timeout"};
     Args a;
     std::vector<std::string> settings = {"drover"};
     try {

@@ -11,8 +11,8 @@ namespace drover::cli {
 
 // Exit codes of the client commands (drover submit --wait: the job's outcome).
 constexpr int exit_job_failed = 1;
-constexpr int exit_usage = 2;         // a usage error, or the API refused the request (4xx/5xx)
-constexpr int exit_unreachable = 3;   // no HTTP answer from the API
+constexpr int exit_usage = 2;        // a usage error, or the API refused the request (4xx/5xx)
+constexpr int exit_unreachable = 3;  // no HTTP answer from the API
 constexpr int exit_job_cancelled = 4;
 constexpr int exit_wait_timeout = 5;  // --timeout passed before the job finished (it goes on)
 constexpr int exit_download = 6;      // artifacts not downloaded: a refused name, a checksum, a file in the way

@@ -32,7 +32,8 @@ int install_command(const std::vector<std::string>& args) {
                          "  installs the Debian packages, dbmate (into <source>/.tools) and, as root, the\n"
                          "  drover-job user that Drover needs and are missing (apt-get through sudo when not\n"
                          "  root); one JSON line says what. --check (or --dry-run) installs nothing, says what\n"
-                         "  is missing and exits 1 if anything is. Runs " << argv[0] << ".\n";
+                         "  is missing and exits 1 if anything is. Runs "
+                      << argv[0] << ".\n";
             return 0;
         }
         if (a != "--check" && a != "--dry-run") {

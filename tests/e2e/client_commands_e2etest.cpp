@@ -137,10 +137,13 @@ BOOST_AUTO_TEST_CASE(exit_codes_tell_timeout_unreachable_and_usage_apart) {
     }
 
     // Usage errors: 2, before anything is sent.
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"submit"}, {"submit", "noop", "--timeout", "soon"}, {"submit", "noop", "--args", "[1]"},
-             {"submit", "noop", "--no-such-option", "x"}, {"show"}, {"artifacts", "1", "--overwrite"},
-             {"submit", "noop", "--priority", "high"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"submit"},
+                                                                  {"submit", "noop", "--timeout", "soon"},
+                                                                  {"submit", "noop", "--args", "[1]"},
+                                                                  {"submit", "noop", "--no-such-option", "x"},
+                                                                  {"show"},
+                                                                  {"artifacts", "1", "--overwrite"},
+                                                                  {"submit", "noop", "--priority", "high"}}) {
         auto bad = drover(args);
         BOOST_TEST(bad.status == 2, args.back());
     }

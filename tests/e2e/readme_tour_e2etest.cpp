@@ -70,8 +70,9 @@ BOOST_AUTO_TEST_CASE(the_tour_runs_as_pasted_with_curl_and_with_drover) {
     BOOST_REQUIRE_MESSAGE(started.status == 0, started.out << started.err);
 
     std::ofstream(work.file("tour.sh")) << "set -eu\n" << tour.script;
-    std::string command = "cd " + work.str() + " && env -u DROVER_URL -u DROVER_API_KEY DROVER_STATE_DIR=" +
-                          state.str() + " bash tour.sh > tour.out 2> tour.err; echo $? > tour.rc";
+    std::string command = "cd " + work.str() +
+                          " && env -u DROVER_URL -u DROVER_API_KEY DROVER_STATE_DIR=" + state.str() +
+                          " bash tour.sh > tour.out 2> tour.err; echo $? > tour.rc";
     BOOST_REQUIRE(std::system(command.c_str()) == 0);
     std::string rc = read_file(work.file("tour.rc"));
     BOOST_TEST(rc == "0\n", "the tour stopped (exit " << rc << ")\nstdout:\n"

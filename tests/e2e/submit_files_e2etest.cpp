@@ -20,7 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string sha256_hex(const std::string& s) { return crypto::to_hex(crypto::sha256(s)); }
+std::string sha256_hex(const std::string& s) {
+    return crypto::to_hex(crypto::sha256(s));
+}
 
 void write(const fs::path& p, const std::string& bytes) {
     fs::create_directories(p.parent_path());
@@ -43,14 +45,15 @@ int part_files(const fs::path& dir) {
 
 struct Fixture : LocalDroverWith {
     Fixture()
-        : LocalDroverWith({CommandKind("copy", "cp -R \"$DROVER_INBOUND\"/. \"$DROVER_OUTBOUND\"/ && echo copied"),
-                           CommandKind("progressing",
-                                       "for i in 1 2 3 4; do echo \"step $i\"; echo \"progress $((i*25)) step $i\" >&3; "
-                                       "sleep 0.4; done"),
-                           CommandKind("broken", "echo about to fail; exit 3").attempts(1).permanent({3})},
-                          // A 3 MiB zip is refused in one request (413) and goes as a
-                          // parted upload of several parts.
-                          {{"DROVER_MAX_UPLOAD_BYTES", "1048576"}, {"DROVER_MAX_UPLOAD_PART_BYTES", "1048576"}}) {}
+        : LocalDroverWith(
+              {CommandKind("copy", "cp -R \"$DROVER_INBOUND\"/. \"$DROVER_OUTBOUND\"/ && echo copied"),
+               CommandKind("progressing",
+                           "for i in 1 2 3 4; do echo \"step $i\"; echo \"progress $((i*25)) step $i\" >&3; "
+                           "sleep 0.4; done"),
+               CommandKind("broken", "echo about to fail; exit 3").attempts(1).permanent({3})},
+              // A 3 MiB zip is refused in one request (413) and goes as a
+              // parted upload of several parts.
+              {{"DROVER_MAX_UPLOAD_BYTES", "1048576"}, {"DROVER_MAX_UPLOAD_PART_BYTES", "1048576"}}) {}
     TempDir work;
 };
 

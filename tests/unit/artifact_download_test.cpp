@@ -2,12 +2,12 @@
 // which artifact names may be written under a folder, and that a listing
 // with one name that would leave the folder writes nothing at all (the API
 // never lists such a name; a hostile or broken server might).
-#include <boost/test/unit_test.hpp>
+#include "cli/artifact_download.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 
-#include "cli/artifact_download.hpp"
 #include "cli/zip_folder.hpp"
 #include "core/error.hpp"
 
@@ -26,18 +26,22 @@ struct TempFolder {
     ~TempFolder() { fs::remove_all(path); }
 };
 
-Artifact named(const std::string& name) { return {name, 3, std::string(64, 'a')}; }
+Artifact named(const std::string& name) {
+    return {name, 3, std::string(64, 'a')};
+}
 
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(artifact_download_test)
 
 BOOST_AUTO_TEST_CASE(names_that_would_leave_the_folder_are_refused) {
-    for (const std::string& bad : std::vector<std::string>{"../x", "a/../../x", "/etc/passwd", "..", ".", "a/./b", "", "a//b", "a\\b", "c:x", "dir/",
-                            std::string("a\0b", 3), "\xff\xfe"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"../x", "a/../../x", "/etc/passwd", "..", ".", "a/./b", "", "a//b", "a\\b", "c:x",
+                                  "dir/", std::string("a\0b", 3), "\xff\xfe"}) {
         BOOST_TEST(!artifact_name_problem(bad).empty(), "accepted: " << bad);
     }
-    for (const std::string& good : std::vector<std::string>{"out.txt", "sub/data.bin", "name with spaces", "..hidden", "a..b", "ünïcode.txt"}) {
+    for (const std::string& good :
+         std::vector<std::string>{"out.txt", "sub/data.bin", "name with spaces", "..hidden", "a..b", "ünïcode.txt"}) {
         BOOST_TEST(artifact_name_problem(good).empty(), good << ": " << artifact_name_problem(good));
     }
 }
