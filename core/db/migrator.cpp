@@ -81,29 +81,65 @@ std::vector<const Migration*> Migrator::pending() {
     return out;
 }
 
-int Migrator::up() {
-    conn_.exec(migrate_lock);
-    int count = 0;
+namespace {
+
+// Runs f holding the migrations' advisory lock, so that many processes
+// migrating at once apply (or roll back) each file once.
+template <typename F>
+auto with_migrate_lock(Connection& conn, F&& f) {
+    conn.exec(migrate_lock);
     try {
-        for (const Migration* m : pending()) {
-            spdlog::info("migrate: applying {}", m->file);
-            auto apply = [&] {
-                conn_.exec(m->up);
-                conn_.exec("INSERT INTO schema_migrations (version) VALUES ($1)", Params().add(m->version));
-            };
-            if (m->transaction) {
-                in_transaction(conn_, apply);
-            } else {
-                apply();
-            }
-            ++count;
-        }
+        auto result = f();
+        conn.exec(migrate_unlock);
+        return result;
     } catch (...) {
-        if (!conn_.broken()) conn_.exec(migrate_unlock);
+        if (!conn.broken()) conn.exec(migrate_unlock);
         throw;
     }
-    conn_.exec(migrate_unlock);
-    return count;
+}
+
+// One section of a migration and its schema_migrations row, in one
+// transaction unless the file says "transaction:false".
+void run_section(Connection& conn, const Migration& m, const std::string& sql, const char* record) {
+    auto apply = [&] {
+        conn.exec(sql);
+        conn.exec(record, Params().add(m.version));
+    };
+    if (m.transaction) {
+        in_transaction(conn, apply);
+    } else {
+        apply();
+    }
+}
+
+}  // namespace
+
+int Migrator::up() {
+    return with_migrate_lock(conn_, [&] {
+        int count = 0;
+        for (const Migration* m : pending()) {
+            spdlog::info("migrate: applying {}", m->file);
+            run_section(conn_, *m, m->up, "INSERT INTO schema_migrations (version) VALUES ($1)");
+            ++count;
+        }
+        return count;
+    });
+}
+
+std::optional<std::string> Migrator::down() {
+    return with_migrate_lock(conn_, [&]() -> std::optional<std::string> {
+        auto applied = applied_versions();
+        if (applied.empty()) return std::nullopt;
+        const auto& all = embedded_migrations();
+        auto m = std::find_if(all.begin(), all.end(), [&](const Migration& x) { return x.version == applied.back(); });
+        if (m == all.end()) {
+            throw Error("migrate down: the newest applied migration, " + applied.back() +
+                        ", is not one this drover carries (a newer version applied it): roll it back with that version");
+        }
+        spdlog::info("migrate: rolling back {}", m->file);
+        run_section(conn_, *m, m->down, "DELETE FROM schema_migrations WHERE version = $1");
+        return m->version;
+    });
 }
 
 }  // namespace drover::db

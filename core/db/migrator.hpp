@@ -3,6 +3,7 @@
 // records versions the same way (schema_migrations(version), one row per
 // applied file, each file in its own transaction), so the two can be used
 // interchangeably on one database.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ public:
     // Applies every pending migration, holding an advisory lock so that many
     // processes starting at once apply each file once. Returns how many ran.
     int up();
+    // Rolls back the newest applied migration (its `-- migrate:down` section,
+    // as `dbmate rollback` does), under the same lock. Returns its version, or
+    // nothing when none is applied. Throws Error when the newest applied
+    // version is not one this binary carries (a newer Drover applied it).
+    std::optional<std::string> down();
 
 private:
     void ensure_table();

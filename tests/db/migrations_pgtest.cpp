@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/db/migrator.hpp"
+#include "core/error.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_database.hpp"
 
@@ -84,6 +85,52 @@ BOOST_AUTO_TEST_CASE(builtin_migrator_reapplies_what_dbmate_rolled_back) {
     BOOST_TEST(db::Migrator(conn).up() == 1);
     BOOST_TEST(conn.exec("SELECT count(*) FROM drover.jobs").int64(0, 0) == 0);
     BOOST_TEST(dbmate(database, {"status", "--exit-code"}, &out) == 0, out);
+}
+
+BOOST_AUTO_TEST_CASE(builtin_down_rolls_back_what_dbmate_then_sees_pending) {
+    test::TestDatabase database(false);
+    auto conn = database.connect();
+    db::Migrator migrator(conn);
+    migrator.up();
+    auto rolled_back = migrator.down();
+    BOOST_REQUIRE(rolled_back.has_value());
+    BOOST_TEST(*rolled_back == db::latest_migration_version());
+    std::string out;
+    BOOST_TEST(dbmate(database, {"status", "--exit-code"}, &out) != 0, out);
+    BOOST_TEST(out.find("Pending: 1") != std::string::npos, out);
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    BOOST_TEST(migrator.pending().empty());
+}
+
+// Every migrate:down section works: all the way down, then up again, and the
+// schema is the committed one.
+BOOST_AUTO_TEST_CASE(every_migration_rolls_back_and_applies_again) {
+    test::TestDatabase database(false);
+    auto conn = database.connect();
+    db::Migrator migrator(conn);
+    const auto count = static_cast<int>(db::embedded_migrations().size());
+    BOOST_REQUIRE(migrator.up() == count);
+    conn.exec("SELECT drover.enqueue('noop', '{}'::jsonb)");
+    for (int i = count - 1; i >= 0; --i) {
+        auto rolled_back = migrator.down();
+        BOOST_REQUIRE_MESSAGE(rolled_back.has_value(), "nothing rolled back at step " << i);
+        BOOST_TEST(*rolled_back == db::embedded_migrations()[static_cast<std::size_t>(i)].version);
+    }
+    BOOST_TEST(!migrator.down().has_value());
+    BOOST_TEST(conn.exec("SELECT count(*) FROM pg_namespace WHERE nspname = 'drover'").int64(0, 0) == 0);
+    BOOST_TEST(migrator.up() == count);
+    BOOST_TEST(conn.exec("SELECT count(*) FROM drover.jobs").int64(0, 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(down_refuses_a_version_this_binary_does_not_carry) {
+    test::TestDatabase database(false);
+    auto conn = database.connect();
+    db::Migrator migrator(conn);
+    migrator.up();
+    conn.exec("INSERT INTO schema_migrations (version) VALUES ('99991231000000')");
+    BOOST_CHECK_THROW(migrator.down(), Error);
+    // Nothing was rolled back.
+    BOOST_TEST(migrator.applied_versions().size() == db::embedded_migrations().size() + 1);
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_migrators_apply_each_file_once) {
