@@ -33,6 +33,7 @@ JobStore::Inserted insert(db::Connection& conn, const NewJob& job) {
             throw InputError(InputError::Kind::invalid, "unknown_upload", "\"upload_id\" names no upload of this app",
                              "upload_id");
         }
+        if (job.upload_id && inserted.created) inserted.job.upload_id = job.upload_id;
         return inserted;
     } catch (const DbError& e) {
         if (e.sqlstate() == "22007" || e.sqlstate() == "22008" || e.sqlstate() == "22009") {

@@ -5,17 +5,34 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace drover::api {
 
+// A body too large to hold in memory (file downloads, artifacts.zip): the
+// reply writer pulls one chunk at a time, the next only once the previous one
+// is on the wire, so memory stays at one chunk per download whatever the size.
+// next() runs on a reactor thread: it must not wait on anything but the disk.
+class BodySource {
+public:
+    virtual ~BodySource() = default;
+    // Fills `chunk` (non-empty) and returns true, or returns false at the end.
+    // Throwing aborts the answer: the connection is closed short of its length.
+    virtual bool next(std::string& chunk) = 0;
+};
+
 struct Reply {
     Pistache::Http::Code code = Pistache::Http::Code::Ok;
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string content_type = "application/json";  // the docs page and /metrics are not JSON
+    // When set, the body comes from here instead of `body`: `stream_size`
+    // bytes with Content-Length, or chunked transfer encoding when it is -1.
+    std::shared_ptr<BodySource> stream = nullptr;
+    std::int64_t stream_size = -1;
 };
 
 // Per-request facts every handler gets. The authenticator (api/auth/) fills

@@ -155,6 +155,7 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     t.add(Http::Method::Put, "/v1/uploads/sessions/:id/parts/:n", body(http::BodyType::binary, keyed(auth, submit, h.uploads, &UploadsHandler::put_part)));
     t.add(Http::Method::Post, "/v1/uploads/sessions/:id/complete", body(http::BodyType::json, keyed(auth, submit, h.uploads, &UploadsHandler::complete)));
     t.add(Http::Method::Get, "/v1/jobs/:id/artifacts", keyed(auth, read, h.artifacts, &ArtifactsHandler::list));
+    t.add(Http::Method::Get, "/v1/jobs/:id/artifacts.zip", keyed(auth, read, h.artifacts, &ArtifactsHandler::zip));
     t.add(Http::Method::Get, "/v1/jobs/:id/artifacts/:name", keyed(auth, read, h.artifacts, &ArtifactsHandler::download));
     t.add(Http::Method::Get, "/v1/uploads/:id/content", keyed(auth, read, h.uploads, &UploadsHandler::content));
     t.add(Http::Method::Get, "/ga4gh/drs/v1/objects/:id", keyed(auth, read, h.drs, &DrsHandler::object));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands/client_commands.hpp"
+#include "cli/commands/export_import_command.hpp"
 #include "cli/commands/install_command.hpp"
 #include "cli/commands/lifecycle_commands.hpp"
 #include "cli/commands/keys_command.hpp"
@@ -50,6 +51,7 @@ constexpr const char* usage =
     "  migrate down     roll back the newest applied migration (its migrate:down section)\n"
     "  rescue           put back jobs whose worker lost its lease (workers also do this)\n"
     "  sweep [NAME...] [--dry-run]   sweeps: jobs artifacts uploads sessions eviction reconcile\n"
+    "  export FILE [--whitelisted-only] | import FILE   upload records and their files as one archive\n"
     "  apps list | apps create NAME [MAX_UNFINISHED_JOBS]\n"
     "  keys create APP ROLE [NAME]    a key of APP (read, submit or admin), printed once\n"
     "  keys create-operator [NAME]    a key for the admin listener, printed once\n"
@@ -95,6 +97,9 @@ int main(int argc, char** argv) {
             words.emplace_back(arg);
         } else if (command == "sweep" && (arg == "--dry-run" || arg[0] != '-')) {
             words.emplace_back(arg);
+        } else if ((command == "export" || command == "import") &&
+                   (arg == "--whitelisted-only" || arg == "-" || arg[0] != '-')) {
+            words.emplace_back(arg);
         } else if (argv[i][0] != '-' && (command == "apps" || command == "keys" || action.empty())) {
             if (action.empty()) action = argv[i];
             words.emplace_back(argv[i]);
@@ -109,7 +114,8 @@ int main(int argc, char** argv) {
     }
     // Database commands without a URL use the local Drover's (drover start/up).
     std::string local_url;
-    if ((command == "migrate" || command == "rescue" || command == "sweep" || command == "apps" || command == "keys") &&
+    if ((command == "migrate" || command == "rescue" || command == "sweep" || command == "apps" || command == "keys" ||
+         command == "export" || command == "import") &&
         !std::getenv("DROVER_DATABASE_URL")) {
         bool given = false;
         for (const char* a : rest) given |= std::string_view(a).starts_with("--database-url");
@@ -138,6 +144,8 @@ int main(int argc, char** argv) {
         if (command == "migrate") return cli::migrate_command(config, action.empty() ? "up" : action);
         if (command == "rescue") return cli::rescue_command(config);
         if (command == "sweep") return cli::sweep_command(config, words);
+        if (command == "export") return cli::export_command(config, words);
+        if (command == "import") return cli::import_command(config, words);
         if (command == "apps") return cli::apps_command(config, words);
         if (command == "keys") return cli::keys_command(config, words);
         std::cerr << "drover: unknown command '" << command << "'\n" << usage;

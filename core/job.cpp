@@ -41,6 +41,7 @@ Job job_from_row(const db::Result& r, int row) {
     j.result_json = r.optional_text(row, col("result"));
     j.last_error = r.optional_text(row, col("last_error"));
     j.errors_json = r.text(row, col("errors"));
+    j.upload_id = r.optional_int64(row, col("upload_id"));
     return j;
 }
 
@@ -101,6 +102,12 @@ void write_job_json(json::Writer& w, const Job& j) {
     json::write_optional_string(w, j.last_error);
     w.Key("errors");
     json::write_raw(w, j.errors_json);
+    w.Key("upload_id");
+    if (j.upload_id) {
+        w.String(std::to_string(*j.upload_id));
+    } else {
+        w.Null();
+    }
     w.EndObject();
 }
 

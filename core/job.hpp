@@ -35,6 +35,7 @@ struct Job {
     std::optional<std::string> result_json;
     std::optional<std::string> last_error;
     std::string errors_json;
+    std::optional<std::int64_t> upload_id;  // the upload unpacked into inbound/ (none once it is deleted)
 };
 
 // What a client asks for; defaults already filled in from the kind.

@@ -1,8 +1,8 @@
 #include "api/handlers/artifacts_handler.hpp"
 
 #include <charconv>
-#include <fstream>
 
+#include "api/http/file_body.hpp"
 #include "api/http/path_params.hpp"
 #include "api/http_error.hpp"
 #include "core/error.hpp"
@@ -92,12 +92,9 @@ Reply file_reply(storage::BlobStore& blobs, const std::string& sha256, std::int6
                                                             std::to_string(range->last) + "/" + std::to_string(size));
         }
     }
-    std::ifstream in(blobs.path_of(sha256), std::ios::binary);
-    if (!in) throw Error("the file of blob " + sha256 + " is missing");
-    in.seekg(first);
-    reply.body.resize(static_cast<std::size_t>(count));
-    in.read(reply.body.data(), count);
-    if (in.gcount() != count) throw Error("the file of blob " + sha256 + " is shorter than its record");
+    // Opened here, on the database thread: a missing file is a 500 before any header goes out.
+    reply.stream = http::file_body(blobs.path_of(sha256), first, count);
+    reply.stream_size = count;
     reply.headers.emplace_back("Content-Type", media_type);
     reply.headers.emplace_back("ETag", etag);
     reply.headers.emplace_back("Accept-Ranges", "bytes");
@@ -156,6 +153,31 @@ void ArtifactsHandler::download(RequestContext ctx, const Pistache::Rest::Reques
         std::string sha256(r.text(0, "sha256"));
         return file_reply(blobs_, sha256, r.int64(0, "size"), std::string(r.text(0, "media_type")), range_header,
                           if_none_match, ctx);
+    });
+}
+
+}  // namespace drover::api
+
+namespace drover::api {
+
+void ArtifactsHandler::zip(RequestContext ctx, const Pistache::Rest::Request& request,
+                           Pistache::Http::ResponseWriter& response) {
+    auto id = path_id(request, "job");
+    db_.run(std::move(response), ctx, [this, id, ctx](db::Connection& conn) {
+        if (!JobStore(conn).get(id, ctx.app)) throw NotFound("no such job");
+        auto r = conn.query("artifacts/list", db::Params().add(id).add(ctx.app).null());
+        std::vector<http::ZipMember> members;
+        for (int i = 0; i < r.rows(); ++i) {
+            members.push_back({std::string(r.text(i, "name")), blobs_.path_of(std::string(r.text(i, "sha256"))),
+                               r.int64(i, "size")});
+        }
+        Reply reply{Code::Ok, "", {}};
+        reply.headers.emplace_back("Content-Type", "application/zip");
+        reply.headers.emplace_back("Content-Disposition",
+                                   "attachment; filename=\"job-" + std::to_string(id) + "-artifacts.zip\"");
+        reply.stream = http::zip_body(std::move(members));
+        reply.stream_size = -1;  // chunked: the zip's length is known once it is built
+        return reply;
     });
 }
 

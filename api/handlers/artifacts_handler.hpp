@@ -11,7 +11,7 @@ namespace drover::api {
 
 // A stored file as a reply: the bytes (or the one Range asked for: 206, or 416
 // past the end), Content-Type, ETag = the quoted sha256 (If-None-Match → 304),
-// Accept-Ranges. The bytes are read into memory.
+// Accept-Ranges. The bytes are streamed from the file a chunk at a time.
 Reply file_reply(storage::BlobStore& blobs, const std::string& sha256, std::int64_t size, const std::string& media_type,
                  const std::string& range_header, const std::string& if_none_match, const RequestContext& ctx);
 
@@ -25,6 +25,9 @@ public:
     // Content-Type, ETag (the sha256), Accept-Ranges; a single "Range: bytes=a-b" gets 206, an
     // unsatisfiable one 416.
     void download(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
+    // GET /v1/jobs/:id/artifacts.zip → every unexpired artifact in one zip (entries stored), built
+    // as it is sent with chunked transfer encoding.
+    void zip(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
 
 private:
     DbExecutor& db_;

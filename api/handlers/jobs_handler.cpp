@@ -294,10 +294,6 @@ void JobsHandler::create_batch(RequestContext ctx, const Pistache::Rest::Request
     for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
         try {
             jobs.push_back(parse_new_job(list[i], kinds_, ctx.app, json::member_text(texts[i], "args")));
-            if (jobs.back().upload_id) {
-                throw invalid("unknown_field", "\"upload_id\" is not taken in a batch yet; use POST /v1/jobs",
-                              "upload_id");
-            }
         } catch (const InputError& e) {
             throw in_batch(e, i);
         }
@@ -305,7 +301,18 @@ void JobsHandler::create_batch(RequestContext ctx, const Pistache::Rest::Request
     db_.run(std::move(response), ctx, [jobs = std::move(jobs), ctx](db::Connection& conn) {
         std::vector<std::int64_t> ids;
         try {
-            ids = ApiJobStore(conn).insert_batch(jobs);
+            // The jobs and their uploads in one transaction: an upload that is
+            // unknown or another app's refuses the whole batch.
+            ids = db::in_transaction(conn, [&] {
+                auto inserted = ApiJobStore(conn).insert_batch(jobs);
+                if (auto bad = ApiJobStore(conn).attach_uploads(inserted, jobs)) {
+                    throw in_batch(InputError(InputError::Kind::invalid, "unknown_upload",
+                                              "\"upload_id\" names no upload of this app; nothing was inserted",
+                                              "upload_id"),
+                                   *bad);
+                }
+                return inserted;
+            });
         } catch (const DbError& e) {
             if (e.sqlstate() == "23505") {
                 return error_reply(Code::Conflict, "unique_key_taken",

@@ -8,6 +8,7 @@
 // then (see request_guard.hpp).
 #include <pistache/http.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,6 +24,12 @@ namespace drover::api {
 void send_reply(Pistache::Http::ResponseWriter& response, const Reply& reply, const RequestContext& ctx);
 
 namespace http {
+
+// The status line and headers of a response whose body is `content_length`
+// bytes, or chunked when it is -1.
+std::string head_bytes(Pistache::Http::Code code, std::int64_t content_length,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::string& request_id, bool close, const std::string& content_type);
 
 // The bytes of a whole response.
 std::string response_bytes(Pistache::Http::Code code, const std::string& body,

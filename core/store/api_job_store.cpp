@@ -1,5 +1,6 @@
 #include "core/store/api_job_store.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "core/db/embedded_sql.hpp"
@@ -72,6 +73,20 @@ std::vector<std::int64_t> ApiJobStore::insert_batch(const std::vector<NewJob>& j
     std::vector<std::int64_t> ids(r.rows());
     for (int i = 0; i < r.rows(); ++i) ids[i] = r.int64(i, 0);
     return ids;
+}
+
+std::optional<std::size_t> ApiJobStore::attach_uploads(const std::vector<std::int64_t>& ids,
+                                                       const std::vector<NewJob>& jobs) {
+    std::vector<std::optional<std::string>> uploads;
+    for (const auto& j : jobs) uploads.push_back(j.upload_id ? std::optional(std::to_string(*j.upload_id)) : std::nullopt);
+    if (std::none_of(uploads.begin(), uploads.end(), [](const auto& u) { return u.has_value(); })) return std::nullopt;
+    auto r = conn_.query("uploads/attach_batch", db::Params().add(ids).add(uploads));
+    std::vector<bool> attached(jobs.size(), false);
+    for (int i = 0; i < r.rows(); ++i) attached[static_cast<std::size_t>(r.int64(i, 0) - 1)] = true;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        if (jobs[i].upload_id && !attached[i]) return i;
+    }
+    return std::nullopt;
 }
 
 std::vector<QueueStats> ApiJobStore::queue_stats(const std::string& app) {

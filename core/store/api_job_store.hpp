@@ -44,6 +44,10 @@ public:
     // its own); returns their ids in order. A unique_key that matches an
     // unfinished job fails the statement (23505): a batch does not dedup.
     std::vector<std::int64_t> insert_batch(const std::vector<NewJob>& jobs);
+    // Attaches the just inserted jobs `ids` to the uploads `jobs` name
+    // (uploads/attach_batch.sql); returns the index of the first job whose
+    // upload is unknown or another app's (the caller rolls back), or nothing.
+    std::optional<std::size_t> attach_uploads(const std::vector<std::int64_t>& ids, const std::vector<NewJob>& jobs);
     std::vector<QueueStats> queue_stats(const std::string& app);
 
 private:

@@ -112,13 +112,16 @@ drover_required_pkgs() {
   printf '%s\n' build-essential cmake pkg-config libpistache-dev rapidjson-dev \
     libspdlog-dev libfmt-dev libarchive-dev libboost-test-dev libpq-dev libssl-dev libcurl4-openssl-dev \
     "postgresql-${DROVER_PG_MAJOR}" git ca-certificates curl nginx pgbouncer \
-    bubblewrap util-linux prometheus jq zip
+    "postgresql-${DROVER_PG_MAJOR}-cron" libarchive-tools bubblewrap util-linux prometheus jq zip
   # jq, zip: lines of README.md's tour (run as written by readme_tour_e2etest).
   # bubblewrap: the command-job sandbox (worker/executors/sandbox.hpp), instead
   # of hand-written namespace and mount code; util-linux: setpriv, with which
   # a root worker's jobs become their unprivileged user; prometheus: its
   # promtool checks GET /metrics in tests/e2e/metrics_e2etest (test-only, like
-  # nginx and pgbouncer; the package's server is not started).
+  # nginx and pgbouncer; the package's server is not started). postgresql-N-cron:
+  # pg_cron, for the test that schedules the SQL sweeps from inside Postgres
+  # (tests/e2e/pg_cron_e2etest.cpp); libarchive-tools: bsdtar, the baseline
+  # of bench/files; Drover itself needs neither.
   # A node from elsewhere (nvm, nodesource) is fine; only dbmate's install needs npm.
   if ! command -v npm >/dev/null 2>&1; then
     printf '%s\n' nodejs npm

@@ -66,6 +66,8 @@ BOOST_AUTO_TEST_CASE(a_job_finds_its_upload_unpacked_in_inbound_and_it_is_gone_a
     BOOST_TEST_REQUIRE(r.status == 202, r.body);
     std::string job = test::json_field(r.body, "id");
     BOOST_TEST(scalar(c, "SELECT upload_id FROM drover.jobs WHERE id = " + job) == std::stoll(id));
+    BOOST_TEST(test::json_field(r.body, "upload_id") == id);
+    BOOST_TEST(test::json_field(stack.get_job(job).body, "upload_id") == id);
 
     stack.start_worker();
     auto done = stack.wait_finished(job);
@@ -112,6 +114,44 @@ BOOST_AUTO_TEST_CASE(a_job_naming_an_upload_of_another_app_or_none_is_refused_an
                                     R"({"kind": "read_inbound", "upload_id": )" + theirs + "}");
     BOOST_TEST(ok.status == 202, ok.body);
     BOOST_TEST(!mine.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_names_uploads_per_job_and_one_bad_upload_refuses_the_whole_batch) {
+    auto mine = upload(ZipBuilder().file("in/a.txt", "batch one").bytes());
+    auto theirs = upload(ZipBuilder().file("in/a.txt", "not yours").bytes(), other_key);
+    auto batch = [&](const std::string& second_upload) {
+        return test::http_request(stack.port(), "POST", "/v1/jobs/batch",
+                                  R"({"jobs": [{"kind": "read_inbound", "upload_id": ")" + mine +
+                                      R"("}, {"kind": "read_inbound"}, {"kind": "read_inbound", "upload_id": )" +
+                                      second_upload + "}]}");
+    };
+    // Another app's upload, an unknown one, a malformed one: nothing inserted, the field named.
+    for (const std::string& bad : {"\"" + theirs + "\"", std::string("\"999999\""), std::string("\"x\"")}) {
+        auto r = batch(bad);
+        BOOST_TEST(r.status == 422, bad << " → " << r.body);
+        BOOST_TEST(error_member(r.body, "code") == "unknown_upload", r.body);
+        BOOST_TEST(error_member(r.body, "field") == "jobs[2].upload_id", r.body);
+    }
+    BOOST_TEST(e2e::job_count(c) == 0);
+    BOOST_TEST(scalar(c, "SELECT count(*) FROM drover.uploads WHERE id = " + mine +
+                             " AND last_used_at > created_at") == 0);  // the refused batch touched nothing
+
+    auto ok = batch("\"" + mine + "\"");
+    BOOST_TEST_REQUIRE(ok.status == 202, ok.body);
+    auto doc = parse_json(ok.body);
+    auto ids = doc["ids"].GetArray();
+    BOOST_TEST_REQUIRE(ids.Size() == 3u);
+    std::vector<std::string> seen;
+    for (const auto& id : ids) seen.push_back(test::json_field(stack.get_job(id.GetString()).body, "upload_id"));
+    BOOST_TEST(seen == (std::vector<std::string>{mine, "", mine}));
+    BOOST_TEST(scalar(c, "SELECT count(*) FROM drover.jobs WHERE upload_id = " + mine) == 2);
+
+    // And the worker unpacks it for a batch job as for a single one.
+    stack.start_worker();
+    std::string first = ids[0].GetString();
+    BOOST_TEST_REQUIRE(test::json_field(stack.wait_finished(first), "status") == "succeeded");
+    auto logs = test::http_request(stack.port(), "GET", "/v1/jobs/" + first + "/logs").body;
+    BOOST_TEST(logs.find("batch one") != std::string::npos, logs);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

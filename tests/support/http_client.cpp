@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 #include <chrono>
 #include <stdexcept>
 
@@ -32,6 +33,23 @@ std::optional<std::size_t> parse_http_response(const std::string& data, HttpResp
             r.headers[name] = value;
         }
         pos = end + 2;
+    }
+    if (r.headers.count("transfer-encoding") && r.headers["transfer-encoding"] == "chunked") {
+        // size line (hex), chunk, CRLF … until a zero-size chunk and its CRLF.
+        // Walked without copying until complete: this runs after every recv.
+        std::vector<std::pair<std::size_t, std::size_t>> chunks;
+        std::size_t at = head_end + 4;
+        for (;;) {
+            auto eol = data.find("\r\n", at);
+            if (eol == std::string::npos) return std::nullopt;
+            std::size_t size = std::stoul(data.substr(at, eol - at), nullptr, 16);
+            if (data.size() < eol + 2 + size + 2) return std::nullopt;
+            if (size == 0) break;
+            chunks.emplace_back(eol + 2, size);
+            at = eol + 2 + size + 2;
+        }
+        for (auto [from, size] : chunks) r.body.append(data, from, size);
+        return data.find("\r\n", at) + 4;
     }
     std::size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
     if (data.size() < head_end + 4 + length) return std::nullopt;

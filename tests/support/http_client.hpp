@@ -1,7 +1,7 @@
 #pragma once
 // A deliberately small HTTP/1.1 client over a plain socket, for tests: it can
 // send exactly the bytes a test wants (malformed requests included) and reads
-// one response (Content-Length bodies, which is all Drover sends).
+// one response (Content-Length or chunked bodies).
 #include <map>
 #include <optional>
 #include <string>
