@@ -51,12 +51,20 @@ SweepCounts sweep(db::Connection& conn, storage::BlobStore& blobs, Key key,
 std::int64_t DeletionQueue::work_off(db::Connection& conn, storage::BlobStore& blobs, int batch) {
     std::int64_t removed = 0;
     auto queued = column(conn.query("sweeps/queued_deletions", db::Params().add(batch)), "sha256");
-    for (const auto& sha256 : queued) {
+    // A group of files per transaction: one commit (an fsync of the WAL)
+    // per group, not per file (bench/files: ~5 ms a file one by one). A
+    // group that fails after removing some files leaves their queue rows,
+    // which the next run finds with no file and drops.
+    constexpr std::size_t group = 100;
+    for (std::size_t from = 0; from < queued.size(); from += group) {
+        const auto to = std::min(queued.size(), from + group);
         db::in_transaction(conn, [&] {
-            auto r = conn.query("sweeps/lock_content", db::Params().add(sha256));
-            // Named again (stored again since it was queued): the file stays.
-            if (!r.boolean(0, r.column("named")) && blobs.remove(sha256)) ++removed;
-            conn.query("sweeps/dequeue_deletion", db::Params().add(sha256));
+            for (auto i = from; i < to; ++i) {
+                auto r = conn.query("sweeps/lock_content", db::Params().add(queued[i]));
+                // Named again (stored again since it was queued): the file stays.
+                if (!r.boolean(0, r.column("named")) && blobs.remove(queued[i])) ++removed;
+                conn.query("sweeps/dequeue_deletion", db::Params().add(queued[i]));
+            }
         });
     }
     return removed;

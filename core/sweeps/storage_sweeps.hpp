@@ -28,7 +28,7 @@ struct SweepCounts {
     std::int64_t files_deleted = 0;   // files removed from the queue (this run's and older)
 };
 
-// Removes the queued files (at most `batch`); returns how many.
+// Removes the queued files (at most `batch`, 100 per transaction); returns how many.
 class DeletionQueue {
 public:
     static std::int64_t work_off(db::Connection& conn, storage::BlobStore& blobs, int batch = 1000);

@@ -40,9 +40,9 @@ BOOST_AUTO_TEST_CASE(a_sweep_killed_after_deciding_and_before_deleting_is_finish
                                               {"DROVER_UPLOAD_GRACE_S", "3600"},
                                               {"DROVER_LOG_LEVEL", "warn"}};
 
-    // Hold the first file's content lock: the sweep's deletion step will wait on it.
+    // Hold every file's content lock: the sweep's deletion step waits on the first it tries.
     auto holder = database.connect();
-    holder.exec("SELECT pg_advisory_lock(1685221238, hashtext('" + shas[0] + "'))");
+    for (const auto& sha : shas) holder.exec("SELECT pg_advisory_lock(1685221238, hashtext('" + sha + "'))");
     test::Process sweep(test::binary_path("drover"), {"sweep", "uploads"}, env);
     bool waiting = e2e::poll_until(
         [&] {
@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(a_sweep_killed_after_deciding_and_before_deleting_is_finish
 
     sweep.signal(SIGKILL);
     BOOST_TEST(sweep.wait_exit(10s).value_or(-1) == 128 + SIGKILL);
-    holder.exec("SELECT pg_advisory_unlock(1685221238, hashtext('" + shas[0] + "'))");
+    holder.exec("SELECT pg_advisory_unlock_all()");
     // The server notices the dead client and ends its session (its transaction rolls back).
     BOOST_TEST(e2e::poll_until(
         [&] { return scalar(conn, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'drover-sweep'") == 0; },
