@@ -1,9 +1,9 @@
 #include "api/job_request.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <set>
-#include <regex>
 
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -40,8 +40,38 @@ std::string string_field(const rapidjson::Value& v, const std::string& field) {
 }
 
 bool is_name(const std::string& s, std::size_t max) {
-    static const std::regex name("[A-Za-z0-9_.:-]+");
-    return !s.empty() && s.size() <= max && std::regex_match(s, name);
+    return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+               c == ':' || c == '-';
+    });
+}
+
+// `YYYY-MM-DD[Tt ]hh:mm:ss[.f{1,9}](Z|z|+hh:mm|-hh:mm)`, the shape only (the
+// database checks the values). By hand: std::regex cost ~5% of a 1,000-job
+// batch's CPU, once per job.
+bool is_rfc3339(std::string_view v) {
+    auto digits = [&](std::size_t at, std::size_t n) {
+        if (at + n > v.size()) return false;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (v[i] < '0' || v[i] > '9') return false;
+        }
+        return true;
+    };
+    if (v.size() < 20 || !digits(0, 4) || v[4] != '-' || !digits(5, 2) || v[7] != '-' || !digits(8, 2) ||
+        (v[10] != 'T' && v[10] != 't' && v[10] != ' ') || !digits(11, 2) || v[13] != ':' || !digits(14, 2) ||
+        v[16] != ':' || !digits(17, 2)) {
+        return false;
+    }
+    std::size_t i = 19;
+    if (v[i] == '.') {
+        std::size_t start = ++i;
+        while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+        if (i == start || i - start > 9) return false;
+    }
+    auto zone = v.substr(i);
+    if (zone == "Z" || zone == "z") return true;
+    return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && digits(i + 1, 2) && zone[3] == ':' &&
+           digits(i + 4, 2);
 }
 
 }  // namespace
@@ -104,10 +134,8 @@ NewJob parse_new_job(const rapidjson::Value& doc, const KindRegistry& kinds, con
     if (doc.HasMember("timeout_s")) job.timeout_s = int_in_range(doc["timeout_s"], "timeout_s", 1, 7 * 86400);
     if (doc.HasMember("run_at")) {
         if (!doc["run_at"].IsString()) throw wrong_type("run_at", "an RFC 3339 timestamp string");
-        static const std::regex rfc3339(
-            R"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2}))");
         std::string value = string_field(doc["run_at"], "run_at");
-        if (!std::regex_match(value, rfc3339)) {
+        if (!is_rfc3339(value)) {
             throw invalid("invalid_value", "\"run_at\" must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z",
                           "run_at");
         }

@@ -22,6 +22,7 @@
 #include "api/http/reply_writer.hpp"
 #include "api/http/request_scan.hpp"
 #include "api/http_error.hpp"
+#include "api/metrics.hpp"
 #include "api/request_id.hpp"
 
 namespace drover::api {
@@ -272,6 +273,8 @@ private:
                 Refusal refusal) {
         RequestContext ctx{next_request_id(), ""};
         Reply reply = error_reply(refusal.code, refusal.error_code, refusal.message, ctx);
+        // Counted under route "unmatched": it never reached the router.
+        Metrics::global().record(ctx, static_cast<int>(refusal.code));
         spdlog::info("request {}: refused before parsing ({} {}): {}", ctx.request_id, static_cast<int>(refusal.code),
                      refusal.error_code, refusal.message);
         state->pending = std::string();

@@ -5,6 +5,7 @@
 
 #include "api/http/reply_writer.hpp"
 #include "api/http_error.hpp"
+#include "api/metrics.hpp"
 #include "api/request_id.hpp"
 
 namespace drover::api::http {
@@ -94,6 +95,7 @@ bool ConnectionRegistry::time_out(Entry& entry, bool body) {
     auto reply = error_reply(Pistache::Http::Code::Request_Timeout, "request_timeout",
                              body ? "the request body did not arrive in time" : "the request headers did not arrive in time",
                              ctx);
+    Metrics::global().record(ctx, static_cast<int>(reply.code));  // route "unmatched", as the guard's refusals
     auto bytes = response_bytes(reply.code, reply.body, reply.headers, ctx.request_id, true);
     auto size = bytes.size();
     std::weak_ptr<ConnectionState> weak_state = entry.state;

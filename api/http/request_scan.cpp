@@ -120,6 +120,19 @@ std::optional<Refusal> check_request_line(std::string_view data, bool& is_http10
     return std::nullopt;
 }
 
+// Whether Pistache's media type parser can read a Content-Type: a top type
+// it knows, '/', a subtype. It answers any other with a plain-text 415 of its
+// own ("Unknown Media Type"); the guard refuses those first, as JSON.
+bool readable_media_type(std::string_view value) {
+    constexpr std::string_view kTops[] = {"*", "text", "image", "audio", "video", "application", "message", "multipart"};
+    auto slash = value.find('/');
+    if (slash == std::string_view::npos || slash + 1 >= value.size()) return false;
+    auto sub_start = value[slash + 1];
+    if (sub_start == ';' || sub_start == ' ' || sub_start == '\t') return false;
+    auto top = value.substr(0, slash);
+    return std::any_of(std::begin(kTops), std::end(kTops), [&](std::string_view t) { return iequals(t, top); });
+}
+
 struct Head {
     std::uint64_t body = 0;
     bool close = false;            // the client asked to close after this request
@@ -152,6 +165,14 @@ std::variant<Head, Refusal> check_head(std::string_view head, std::size_t max, b
         auto name = trim(raw_name);
         if (iequals(name, "expect")) {
             expect_continue = expect_continue || iequals(trim(line.substr(colon + 1)), "100-continue");
+            continue;
+        }
+        if (iequals(name, "content-type")) {
+            if (!readable_media_type(trim(line.substr(colon + 1)))) {
+                return Refusal{Code::Unsupported_Media_Type, "unsupported_media_type",
+                               "Content-Type must be a media type such as application/json, got " +
+                                   quoted(trim(line.substr(colon + 1)))};
+            }
             continue;
         }
         if (iequals(name, "connection")) {

@@ -11,7 +11,8 @@
 // version; 501 for an unknown method), a header block or Content-Length over
 // `max` as soon as it shows (413), a header section (request line and
 // headers) over `max_head` as soon as it shows (431), a bad Content-Length or any
-// Transfer-Encoding when the header block is complete (400, 411).
+// Transfer-Encoding when the header block is complete (400, 411), a
+// Content-Type Pistache could not parse (415).
 #include <pistache/http_defs.h>
 
 #include <cstddef>

@@ -66,6 +66,9 @@ BOOST_AUTO_TEST_CASE(promtool_accepts_metrics_after_traffic_and_they_cover_the_i
     BOOST_TEST(stack.get_job("987654321").status == 404);
     BOOST_TEST(test::http_request_as("", stack.port(), "GET", "/v1/jobs").status == 401);
     BOOST_TEST(stack.post_job("{").status == 400);
+    // Refused by the guard before routing: counted too.
+    BOOST_TEST(test::http_raw(stack.port(), "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20000, 'x') + "\r\n\r\n")
+                   .status == 431);
 
     auto r = test::http_request_as(test::default_operator_key, stack.admin_port(), "GET", "/metrics");
     BOOST_REQUIRE_EQUAL(r.status, 200);
@@ -79,6 +82,7 @@ BOOST_AUTO_TEST_CASE(promtool_accepts_metrics_after_traffic_and_they_cover_the_i
     BOOST_TEST(has_line(r.body, R"(^drover_http_requests_total\{route="POST /v1/jobs",status="400"\} 1$)"));
     BOOST_TEST(has_line(r.body, R"(^drover_http_requests_total\{route="GET /v1/jobs/:id",status="404"\} 1$)"));
     BOOST_TEST(has_line(r.body, R"(^drover_http_requests_total\{route="GET /v1/jobs",status="401"\} 1$)"));
+    BOOST_TEST(has_line(r.body, R"(^drover_http_requests_total\{route="unmatched",status="431"\} 1$)"));
     BOOST_TEST(has_line(r.body, R"(^drover_http_request_duration_seconds_bucket\{route="POST /v1/jobs",le="\+Inf"\} 8$)"));
     BOOST_TEST(has_line(r.body, R"(^drover_http_request_duration_seconds_count\{route="POST /v1/jobs"\} 8$)"));
     // Jobs by queue and status.

@@ -75,6 +75,17 @@ BOOST_AUTO_TEST_CASE(rejects_wrong_shapes_with_422_and_names_the_field) {
     BOOST_TEST(error_of(R"({"kind": "noop", "queue": ""})") == "422:invalid_value:queue");
     BOOST_TEST(error_of(R"({"kind": "noop", "run_at": "tomorrow"})") == "422:invalid_value:run_at");
     BOOST_TEST(error_of(R"({"kind": "noop", "run_at": 5})") == "422:wrong_type:run_at");
+    // The shape of an RFC 3339 time, checked by hand (no std::regex).
+    for (const char* bad : {"2026-01-31", "2026-01-31T12:00:00", "2026-01-31T12:00Z", "2026-1-31T12:00:00Z",
+                            "2026-01-31T12:00:00.Z", "2026-01-31T12:00:00.1234567890Z", "2026-01-31T12:00:00+0100",
+                            "2026-01-31T12:00:00+01:00x", "2026-01-31X12:00:00Z", " 2026-01-31T12:00:00Z"}) {
+        BOOST_TEST(error_of(std::string(R"({"kind": "noop", "run_at": ")") + bad + "\"}") == "422:invalid_value:run_at",
+                   bad);
+    }
+    for (const char* good : {"2026-01-31T12:00:00Z", "2026-01-31t12:00:00z", "2026-01-31 12:00:00.123456789-05:30",
+                             "2026-01-31T12:00:00.5+01:00"}) {
+        BOOST_TEST(error_of(std::string(R"({"kind": "noop", "run_at": ")") + good + "\"}") == "accepted", good);
+    }
     BOOST_TEST(error_of(R"({"kind": "noop", "unique_key": ""})") == "422:invalid_value:unique_key");
 }
 

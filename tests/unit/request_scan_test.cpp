@@ -65,6 +65,11 @@ BOOST_AUTO_TEST_CASE(bodies_and_sizes) {
     BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n") ==
                "400 bad_content_length");
     BOOST_TEST(verdict("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n") == "411 length_required");
+    // A Content-Type Pistache's parser cannot read: JSON 415 here, not its plain-text one.
+    BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Type: garbage\r\n\r\n") == "415 unsupported_media_type");
+    BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Type: font/woff2\r\n\r\n") == "415 unsupported_media_type");
+    BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Type: application/\r\n\r\n") == "415 unsupported_media_type");
+    BOOST_TEST(verdict("POST / HTTP/1.1\r\nContent-Type: Application/JSON; charset=utf-8\r\n\r\n") == "66");
 }
 
 BOOST_AUTO_TEST_CASE(connection_and_expect) {
