@@ -184,7 +184,8 @@ private:
         std::chrono::steady_clock::time_point head_allowed_at{};  // the budget below allows the next one from then
     };
     std::map<std::string, QueueScan> scans_;  // coordinator only
-    static constexpr int kHeadClaimBudget = 20;  // a claim from the head that took t: the next one after 20 t
+    static constexpr int kHeadClaimBudget = 20;  // a slow claim from the head that took t: the next one after 20 t
+    std::chrono::steady_clock::duration position_round_{};  // coordinator only: moving average of rounds claiming from a position
     std::set<std::string> limited_queues_;  // coordinator only; refreshed every poll
     std::vector<std::string> limited_kinds_;  // coordinator only; refreshed with limited_queues_
     std::atomic<bool> listener_stop_{false};
