@@ -163,7 +163,8 @@ CREATE TABLE drover.jobs (
     CONSTRAINT jobs_running_has_started CHECK (((status <> 'running'::drover.job_status) OR (started_at IS NOT NULL))),
     CONSTRAINT jobs_timeout_positive CHECK (((timeout_s IS NULL) OR (timeout_s > 0))),
     CONSTRAINT jobs_unique_key_length CHECK (((unique_key IS NULL) OR ((length(unique_key) >= 1) AND (length(unique_key) <= 256))))
-);
+)
+WITH (fillfactor='50');
 
 
 --
@@ -826,17 +827,10 @@ CREATE INDEX jobs_pending_by_app ON drover.jobs USING btree (app) WHERE (status 
 
 
 --
--- Name: jobs_running_by_queue; Type: INDEX; Schema: drover; Owner: -
+-- Name: jobs_running; Type: INDEX; Schema: drover; Owner: -
 --
 
-CREATE INDEX jobs_running_by_queue ON drover.jobs USING btree (queue) WHERE (status = 'running'::drover.job_status);
-
-
---
--- Name: jobs_running_lease; Type: INDEX; Schema: drover; Owner: -
---
-
-CREATE INDEX jobs_running_lease ON drover.jobs USING btree (lease_expires_at) WHERE (status = 'running'::drover.job_status);
+CREATE INDEX jobs_running ON drover.jobs USING btree (lease_expires_at, queue) WHERE (status = 'running'::drover.job_status);
 
 
 --
@@ -993,4 +987,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000032'),
     ('20261201000033'),
     ('20261201000034'),
-    ('20261201000041');
+    ('20261201000041'),
+    ('20261201001200');

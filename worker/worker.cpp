@@ -227,17 +227,13 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
     auto ended = Clock::now();
     {
         std::lock_guard lock(mutex_);
+        // Instant kinds are timed by start(), which ran them.
         if (auto started = control->started_at()) {
             double ms = std::chrono::duration<double, std::milli>(ended - *started).count();
-            avg_run_ms_ = run_samples_ == 0 ? ms : avg_run_ms_ + (ms - avg_run_ms_) / 8;
-            ++run_samples_;
-            if (!prefetching_ && run_samples_ >= 8 && avg_run_ms_ < kShortJob.count()) {
-                prefetching_ = true;
-                spdlog::debug("jobs are short ({:.1f} ms on average): prefetching", avg_run_ms_);
-            } else if (prefetching_ && avg_run_ms_ > 2 * kShortJob.count()) {
-                prefetching_ = false;
-                spdlog::debug("jobs are long ({:.1f} ms on average): not prefetching", avg_run_ms_);
-            }
+            avg_thread_run_ms_ = thread_samples_ == 0 ? ms : avg_thread_run_ms_ + (ms - avg_thread_run_ms_) / 8;
+            ++thread_samples_;
+            last_thread_job_at_ = ended;
+            note_run_time(ms);
         }
         if (finished_.empty()) first_finished_at_ = ended;
         finished_.push_back(std::move(outcome));
@@ -265,10 +261,29 @@ void Worker::end_unstarted(std::vector<std::shared_ptr<JobControl>> jobs, StopRe
     }
 }
 
+void Worker::note_run_time(double ms) {
+    avg_run_ms_ = run_samples_ == 0 ? ms : avg_run_ms_ + (ms - avg_run_ms_) / 8;
+    ++run_samples_;
+    if (!prefetching_ && run_samples_ >= 8 && avg_run_ms_ < kShortJob.count()) {
+        prefetching_ = true;
+        spdlog::debug("jobs are short ({:.3f} ms on average): prefetching", avg_run_ms_);
+    } else if (prefetching_ && avg_run_ms_ > 2 * kShortJob.count()) {
+        prefetching_ = false;
+        spdlog::debug("jobs are long ({:.1f} ms on average): not prefetching", avg_run_ms_);
+    }
+}
+
 int Worker::prefetch_depth() const {
     if (!prefetching_ || options_.prefetch_max_wait.count() == 0) return 0;
-    double depth = options_.concurrency * kPrefetchWait.count() / std::max(avg_run_ms_, 1.0);
-    return std::clamp(static_cast<int>(std::ceil(depth)), 1, 2 * options_.concurrency);
+    // Instant jobs take no slot: when jobs that do (runner threads) ran
+    // lately, their own average sizes the depth, so that a queue mixing many
+    // instant jobs with a few long ones does not claim hundreds of long ones.
+    double avg = avg_run_ms_;
+    if (thread_samples_ > 0 && Clock::now() - last_thread_job_at_ < kThreadJobsRecent) avg = std::max(avg, avg_thread_run_ms_);
+    // Sub-millisecond jobs count as 0.01 ms: the cap below bounds them.
+    double depth = options_.concurrency * kPrefetchWait.count() / std::max(avg, 0.01);
+    return std::clamp(static_cast<int>(std::min(std::ceil(depth), 1e6)), 1,
+                      std::max(2 * options_.concurrency, kMaxClaim - options_.concurrency));
 }
 
 void Worker::take_finished() {
@@ -371,13 +386,37 @@ Worker::QueueClaim Worker::claim_from(JobStore& store, const std::string& queue,
     }
     auto& scan = scans_[queue];
     auto now = Clock::now();
-    if (now >= scan.next_from_head) scan.after.reset();
-    if (!scan.after) scan.next_from_head = now + from_head_every;
-    QueueClaim out{{}, scan.after.has_value()};
+    if (now >= scan.next_from_head) scan.head_due = true;
+    // From the head when one is due and the budget allows, or with no position.
+    bool from_head = !scan.after || (scan.head_due && now >= scan.head_allowed_at);
+    QueueClaim out{{}, !from_head};
     // Output and results ride along with the claim: one round trip, one commit.
-    out.jobs = write_round(store, JobStore::ClaimRequest{queue, want, options_.lease_s, scan.after, limited_kinds_,
+    out.jobs = write_round(store, JobStore::ClaimRequest{queue, want, options_.lease_s,
+                                                         from_head ? std::nullopt : scan.after, limited_kinds_,
                                                          idle_slots})
                    .claimed;
+    auto took = Clock::now() - now;
+    if (from_head) {
+        // A claim from the head walks every index entry of a job claimed
+        // since VACUUM last ran; while a snapshot older than those claims is
+        // held open (a long report, a forgotten transaction), VACUUM can
+        // remove none and that walk grows with every job run. A claim from
+        // the head that took clearly longer than rounds from the position
+        // (5 ms + twice their average) puts the next one off by 20 times what
+        // it took (2 s at most: what sorts before the position, a job of
+        // higher priority or a retry coming due, waits that long at worst);
+        // claims go on from the position meanwhile. So walks get ~5 % of
+        // this connection's time at most, and a cheap head claim (the usual
+        // case) is never put off. Measured with bench/run held_snapshot
+        // (issue 12).
+        scan.head_due = false;
+        scan.next_from_head = now + from_head_every;
+        bool slow = took > std::chrono::milliseconds(5) + 2 * position_round_;
+        scan.head_allowed_at =
+            slow ? now + std::min<Clock::duration>(kHeadClaimBudget * took, std::chrono::milliseconds(2000)) : now;
+    } else {
+        position_round_ += (took - position_round_) / 8;
+    }
     if (!out.jobs.empty()) scan.after = ClaimPosition::of(out.jobs.back());
     return out;
 }
@@ -399,7 +438,12 @@ int Worker::claim(JobStore& store, int free_slots, int idle_slots) {
         int got = start(std::move(first.jobs));
         if (first.from_position && got < want) {
             // Short from the position: what is left may sort before it.
-            scans_[queue].after.reset();
+            auto& scan = scans_[queue];
+            scan.head_due = true;
+            if (Clock::now() < scan.head_allowed_at) {
+                claimed += got;
+                continue;  // the head is over budget: the next head claim comes when it allows
+            }
             got += start(claim_from(store, queue, want - got, std::max(0, idle_left() - got)).jobs);
         }
         claimed += got;
@@ -421,18 +465,37 @@ int Worker::claim_limited_kinds(JobStore& store, const std::string& queue, int w
 }
 
 int Worker::start(std::vector<ClaimedJob> jobs) {
+    std::vector<std::shared_ptr<JobControl>> surplus;
     for (auto& job : jobs) {
         auto control = std::make_shared<JobControl>(std::move(job), &impl_->output, options_.log_limit_bytes);
         if (impl_->runner.is_instant(control->job().kind)) {
-            on_attempt_done(control, impl_->runner.run_now(*control));
+            // Timed here (no runner thread marks its start), so that a worker
+            // fed instant jobs prefetches and claims them in large rounds.
+            auto t0 = Clock::now();
+            auto result = impl_->runner.run_now(*control);
+            {
+                std::lock_guard lock(mutex_);
+                note_run_time(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+            }
+            on_attempt_done(control, std::move(result));
             continue;
         }
         {
             std::lock_guard lock(mutex_);
+            // A claim sized by instant jobs that brought jobs needing a slot
+            // (their length unknown): keep what the slots and the usual
+            // prefetch (2 x concurrency) hold, give the rest back at once,
+            // unstarted, for other workers (end_unstarted also pauses prefetch).
+            bool slot_jobs_known = thread_samples_ > 0 && Clock::now() - last_thread_job_at_ < kThreadJobsRecent;
+            if (!slot_jobs_known && static_cast<int>(running_.size()) >= 3 * options_.concurrency) {
+                surplus.push_back(control);
+                continue;
+            }
             running_.emplace(control->job().id, control);
         }
         impl_->runner.submit(std::move(control));
     }
+    if (!surplus.empty()) end_unstarted(std::move(surplus), StopReason::given_back);
     return static_cast<int>(jobs.size());
 }
 
@@ -556,7 +619,9 @@ void Worker::coordinate() {
             JobStore store(*conn);
             if (record_now || stopping) take_finished();
             output_due_ = output_due_ || now >= next_output_flush_ || stopping;
-            if (from_head) scans_.clear();
+            if (from_head) {
+                for (auto& [queue, scan] : scans_) scan.head_due = true;
+            }
             if (now >= next_heartbeat) {
                 heartbeat(store);
                 next_heartbeat = now + heartbeat_every;

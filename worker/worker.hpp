@@ -118,6 +118,7 @@ private:
     // Ends prefetched jobs taken back from the runner before they started.
     void end_unstarted(std::vector<std::shared_ptr<JobControl>> jobs, StopReason reason);
     int prefetch_depth() const;  // with mutex_ held
+    void note_run_time(double ms);  // with mutex_ held: one attempt's run time, for the average below
 
     // Prefetch. Jobs are short when they run under kShortJob on average
     // (moving average over the last ~8); prefetching starts once 8 jobs
@@ -125,7 +126,11 @@ private:
     // busy with long jobs does not hold claimed jobs other workers could run.
     // How many it holds is sized so that a prefetched job waits about
     // kPrefetchWait: concurrency x kPrefetchWait / average, at most
-    // 2 x concurrency (a /bin/true takes 25-70 ms on a busy 2-core machine).
+    // kMaxClaim - concurrency (or 2 x concurrency if larger), so one claim
+    // takes up to ~kMaxClaim jobs: hundreds of instant jobs (in-process kinds
+    // like noop, timed on the coordinator), ~16 of /bin/true at concurrency 8
+    // (25-70 ms each on a busy 2-core machine), none beyond the free slots
+    // for jobs over kShortJob. The size adapts; DROVER_CONCURRENCY stays.
     // While prefetching, outcomes wait up to kRecordWithin for more to share
     // their round (or until the prefetched jobs run low), and a job that
     // waited options_.prefetch_max_wait unstarted is given back (and
@@ -135,7 +140,15 @@ private:
     static constexpr std::chrono::milliseconds kShortJob{200};
     static constexpr std::chrono::milliseconds kPrefetchWait{100};
     static constexpr std::chrono::milliseconds kRecordWithin{50};
+    // The largest claim a prefetching worker makes: past ~500 rows a claim
+    // statement saves no more commits per job than it costs in lock time
+    // (the minimal-table limit in bench/run claims 500 per statement).
+    static constexpr int kMaxClaim = 500;
     double avg_run_ms_ = 0;    // guarded by mutex_
+    double avg_thread_run_ms_ = 0;  // guarded by mutex_: the same, jobs on runner threads only
+    int thread_samples_ = 0;        // guarded by mutex_
+    std::chrono::steady_clock::time_point last_thread_job_at_{};  // guarded by mutex_
+    static constexpr std::chrono::seconds kThreadJobsRecent{10};
     int run_samples_ = 0;      // guarded by mutex_
     bool prefetching_ = false;  // guarded by mutex_
     std::chrono::steady_clock::time_point first_finished_at_{};  // guarded by mutex_: when finished_ became non-empty
@@ -167,8 +180,12 @@ private:
     struct QueueScan {
         std::optional<ClaimPosition> after;
         std::chrono::steady_clock::time_point next_from_head{};
+        bool head_due = false;  // a NOTIFY, a short claim or the 500 ms timer asked for a claim from the head
+        std::chrono::steady_clock::time_point head_allowed_at{};  // the budget below allows the next one from then
     };
     std::map<std::string, QueueScan> scans_;  // coordinator only
+    static constexpr int kHeadClaimBudget = 20;  // a slow claim from the head that took t: the next one after 20 t
+    std::chrono::steady_clock::duration position_round_{};  // coordinator only: moving average of rounds claiming from a position
     std::set<std::string> limited_queues_;  // coordinator only; refreshed every poll
     std::vector<std::string> limited_kinds_;  // coordinator only; refreshed with limited_queues_
     std::atomic<bool> listener_stop_{false};

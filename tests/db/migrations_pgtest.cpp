@@ -153,6 +153,54 @@ BOOST_AUTO_TEST_CASE(concurrent_migrators_apply_each_file_once) {
     BOOST_TEST(applied.load() == static_cast<int>(db::embedded_migrations().size()));
 }
 
+// jobs_lean_writes (issue 12) changes drover.jobs' storage and indexes: it
+// must apply to a table full of jobs in every state, and roll back from one.
+BOOST_AUTO_TEST_CASE(jobs_lean_writes_applies_to_a_populated_jobs_table) {
+    test::TestDatabase database(false);
+    std::string out;
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    auto conn = database.connect();
+    auto count = [&](const std::string& sql) { return conn.exec(sql).int64(0, 0); };
+    auto index_exists = [&](const std::string& name) {
+        return count("SELECT count(*) FROM pg_indexes WHERE schemaname = 'drover' AND indexname = '" + name + "'") == 1;
+    };
+    // Back to just before it (later migrations too, if any).
+    for (int i = 0; i < 20 && !index_exists("jobs_running_lease"); ++i) {
+        BOOST_REQUIRE_MESSAGE(dbmate(database, {"rollback"}, &out) == 0, out);
+    }
+    BOOST_REQUIRE(index_exists("jobs_running_lease"));
+    BOOST_REQUIRE(!index_exists("jobs_running"));
+    conn.exec("INSERT INTO drover.jobs (kind) SELECT 'noop' FROM generate_series(1, 5000)");
+    conn.exec("UPDATE drover.jobs SET status = 'running', attempt = 1, lease_owner = 'w', "
+              "lease_expires_at = now() - interval '1 second', started_at = now() WHERE id <= 100");
+    conn.exec("UPDATE drover.jobs SET status = 'succeeded', attempt = 1, started_at = now(), finished_at = now() "
+              "WHERE id > 4000");
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    BOOST_TEST(index_exists("jobs_running"));
+    BOOST_TEST(!index_exists("jobs_running_lease"));
+    BOOST_TEST(!index_exists("jobs_running_by_queue"));
+    BOOST_TEST(count("SELECT count(*) FROM pg_class WHERE oid = 'drover.jobs'::regclass "
+                     "AND 'fillfactor=50' = ANY (reloptions)") == 1);
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs") == 5000);
+    // The rescue and the queue count find the running jobs through the new index.
+    conn.exec("SET enable_seqscan = off");
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE status = 'running' AND lease_expires_at < now()") == 100);
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE status = 'running' AND queue = 'default'") == 100);
+    auto plan = conn.exec("EXPLAIN SELECT id FROM drover.jobs WHERE status = 'running' AND lease_expires_at < now() "
+                          "ORDER BY lease_expires_at LIMIT 10");
+    std::string text;
+    for (int i = 0; i < plan.rows(); ++i) text += std::string(plan.text(i, 0)) + "\n";
+    BOOST_TEST(text.find("jobs_running") != std::string::npos, text);
+    conn.exec("RESET enable_seqscan");
+    // And back, with the jobs in place.
+    for (int i = 0; i < 20 && !index_exists("jobs_running_lease"); ++i) {
+        BOOST_REQUIRE_MESSAGE(dbmate(database, {"rollback"}, &out) == 0, out);
+    }
+    BOOST_TEST(index_exists("jobs_running_by_queue"));
+    BOOST_TEST(!index_exists("jobs_running"));
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE status = 'running'") == 100);
+}
+
 BOOST_AUTO_TEST_CASE(committed_schema_dump_is_current) {
     test::TestDatabase database(false);
     auto conn = database.connect();

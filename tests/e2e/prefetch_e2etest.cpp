@@ -25,6 +25,7 @@ struct Fixture {
     e2e::TempDir files;
     test::DroverStack stack{e2e::kinds_file({
         e2e::CommandKind("quick", "exit 0"),
+        e2e::CommandKind("slow", "sleep 0.3"),
         // Runs until the test creates $FILES/go.
         e2e::CommandKind("gate", R"(while [ ! -e "$FILES/go" ]; do sleep 0.02; done)").with_env("FILES", files.str()).shares(files.str()),
         e2e::CommandKind("mark", R"(touch "$FILES/ran-$DROVER_JOB_ID")").with_env("FILES", files.str()).shares(files.str()),
@@ -214,6 +215,80 @@ BOOST_AUTO_TEST_CASE(jobs_of_one_slot_see_nothing_of_each_other) {
     // The worker removes its folders as it exits.
     auto jobs_dir = stack.dir() / "state" / "jobs";
     BOOST_TEST((!std::filesystem::exists(jobs_dir) || std::filesystem::is_empty(jobs_dir)));
+}
+
+// Claim size that adapts (issue 12): a worker fed instant jobs claims
+// hundreds per round at its default concurrency.
+BOOST_AUTO_TEST_CASE(a_burst_of_instant_jobs_is_claimed_in_large_rounds) {
+    stack.start_worker({{"DROVER_SANDBOX", "off"}});  // default concurrency (10)
+    // A few first: the worker learns that noop jobs take no time.
+    conn.exec("INSERT INTO drover.jobs (kind) SELECT 'noop' FROM generate_series(1, 20)");
+    BOOST_REQUIRE_MESSAGE(e2e::poll_until([&] { return e2e::scalar(conn, "SELECT count(*) FROM drover.jobs WHERE "
+                                                                      "status = 'succeeded'") == 20; },
+                                          20s, 20ms),
+                          stack.output());
+    conn.exec("INSERT INTO drover.jobs (kind) SELECT 'noop' FROM generate_series(1, 5000)");
+    BOOST_REQUIRE_MESSAGE(e2e::poll_until([&] { return e2e::scalar(conn, "SELECT count(*) FROM drover.jobs WHERE "
+                                                                      "status = 'succeeded'") == 5020; },
+                                          60s, 50ms),
+                          stack.output());
+    // Each claim is one transaction: its jobs share one started_at.
+    auto claims = e2e::scalar(conn, "SELECT count(DISTINCT started_at) FROM drover.jobs WHERE id > 20");
+    BOOST_TEST(claims <= 50, claims << " claims for 5,000 instant jobs (concurrency 10)");
+    BOOST_TEST(e2e::scalar(conn, "SELECT count(*) FROM drover.jobs WHERE attempt <> 1") == 0);
+}
+
+// ... and does not hoard long jobs that another worker could run sooner,
+// even right after a burst of instant jobs made both claim large rounds.
+BOOST_AUTO_TEST_CASE(two_workers_share_a_backlog_of_long_jobs) {
+    constexpr int kConcurrency = 2;
+    for (int i = 0; i < 2; ++i) {
+        std::filesystem::create_directories(stack.dir() / ("state-" + std::to_string(i)));
+        stack.start_worker({{"DROVER_SANDBOX", "off"},
+                            {"DROVER_CONCURRENCY", std::to_string(kConcurrency)},
+                            {"DROVER_WORKER_ID", "fair-" + std::to_string(i)},
+                            {"DROVER_STATE_DIR", (stack.dir() / ("state-" + std::to_string(i))).string()}});
+    }
+    conn.exec("INSERT INTO drover.jobs (kind) SELECT 'noop' FROM generate_series(1, 2000)");
+    BOOST_REQUIRE_MESSAGE(e2e::poll_until([&] { return e2e::scalar(conn, "SELECT count(*) FROM drover.jobs WHERE "
+                                                                      "status = 'succeeded'") == 2000; },
+                                          30s, 20ms),
+                          stack.output());
+    constexpr int kSlow = 16;
+    conn.exec("INSERT INTO drover.jobs (kind) SELECT 'slow' FROM generate_series(1, " + std::to_string(kSlow) + ")");
+    std::map<std::int64_t, std::string> ran_on;  // job -> the last worker seen holding it
+    std::map<std::string, std::int64_t> most_held;
+    // A worker fed only instant jobs claims up to ~500 and gives back at
+    // once what its slots and prefetch cannot hold: those show as running for
+    // a round trip. What counts is what it keeps once it saw a long job run.
+    auto settled = std::chrono::steady_clock::now() + 1s;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto r = conn.exec("SELECT id, lease_owner FROM drover.jobs WHERE kind = 'slow' AND status = 'running'");
+        std::map<std::string, std::int64_t> held;
+        for (int i = 0; i < r.rows(); ++i) {
+            std::string owner(r.text(i, 1));
+            ran_on[r.int64(i, 0)] = owner;
+            ++held[owner];
+        }
+        if (std::chrono::steady_clock::now() > settled) {
+            for (auto& [owner, n] : held) most_held[owner] = std::max(most_held[owner], n);
+        }
+        if (e2e::scalar(conn, "SELECT count(*) FROM drover.jobs WHERE kind = 'slow' AND status = 'succeeded'") == kSlow)
+            break;
+        std::this_thread::sleep_for(20ms);
+    }
+    BOOST_REQUIRE_MESSAGE(
+        e2e::scalar(conn, "SELECT count(*) FROM drover.jobs WHERE kind = 'slow' AND status = 'succeeded'") == kSlow,
+        stack.output());
+    std::map<std::string, int> runs;
+    for (auto& [id, owner] : ran_on) ++runs[owner];
+    for (const char* w : {"fair-0", "fair-1"}) {
+        // An even share is 8; each runs at least a quarter of the backlog.
+        BOOST_TEST(runs[w] >= kSlow / 4, w << " ran " << runs[w] << " of " << kSlow);
+        // Its slots plus the usual prefetch at most, never the whole backlog.
+        BOOST_TEST(most_held[w] <= 3 * kConcurrency, w << " held " << most_held[w] << " long jobs at once");
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
