@@ -4,6 +4,7 @@
 // with the tour's example kinds file. A curl line that cannot connect, a
 // drover line that exits non-zero or a command the reader would not have
 // fails the test, so the README cannot drift from what works.
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -69,7 +70,14 @@ BOOST_AUTO_TEST_CASE(the_tour_runs_as_pasted_with_curl_and_with_drover) {
     auto started = run_drover({"start"}, env);
     BOOST_REQUIRE_MESSAGE(started.status == 0, started.out << started.err);
 
-    std::ofstream(work.file("tour.sh")) << "set -eu\n" << tour.script;
+    // curl -s exits 0 on any HTTP status: every curl line also writes its
+    // status to stderr, so that a line the API refuses (a 415 after a change of
+    // Content-Type rules, a 404 of a wrong path) fails the test too.
+    std::ofstream(work.file("tour.sh"))
+        << "set -eu\n"
+        << "curl() { command curl --write-out '%{stderr}tour-http-status %{http_code} %{method} %{url_effective}\\n' "
+           "\"$@\"; }\n"
+        << tour.script;
     std::string command = "cd " + work.str() +
                           " && env -u DROVER_URL -u DROVER_API_KEY DROVER_STATE_DIR=" + state.str() +
                           " bash tour.sh > tour.out 2> tour.err; echo $? > tour.rc";
@@ -78,6 +86,18 @@ BOOST_AUTO_TEST_CASE(the_tour_runs_as_pasted_with_curl_and_with_drover) {
     BOOST_TEST(rc == "0\n", "the tour stopped (exit " << rc << ")\nstdout:\n"
                                                       << read_file(work.file("tour.out")) << "\nstderr:\n"
                                                       << read_file(work.file("tour.err")));
+    // Only the refusals the tour shows on purpose: 401 (no key), 409 (cancel a
+    // finished job), 422 (bad args).
+    std::istringstream err(read_file(work.file("tour.err")));
+    int statuses = 0;
+    for (std::string line; std::getline(err, line);) {
+        if (!line.starts_with("tour-http-status ")) continue;
+        ++statuses;
+        int status = std::atoi(line.c_str() + std::strlen("tour-http-status "));
+        bool expected = (status >= 200 && status < 300) || status == 304 || status == 401 || status == 409 || status == 422;
+        BOOST_TEST(expected, "a curl line of the tour got " << line);
+    }
+    BOOST_TEST(statuses >= tour.curl_lines, "fewer HTTP answers (" << statuses << ") than curl lines");
     // What the drover lines downloaded is the shout kind's output of what was sent.
     BOOST_TEST(read_file(work.path() / "shouted" / "hello.txt") == "HELLO DROVER\n");
     BOOST_TEST(read_file(work.path() / "shouted" / "notes" / "more.txt") == "MORE\n");
