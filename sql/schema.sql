@@ -213,6 +213,43 @@ $$;
 
 
 --
+-- Name: notify_job_changes(); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.notify_job_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    ids text;
+BEGIN
+    -- Nobody waits: the common case, and the one that must cost nothing. This
+    -- read also takes the lock drover.watch_jobs orders itself with.
+    PERFORM 1 FROM drover.job_waiters LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT string_agg(n.id::text, ',') INTO ids
+        FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
+        WHERE (n.status IS DISTINCT FROM o.status
+               OR n.attempt IS DISTINCT FROM o.attempt
+               OR n.progress_percent IS DISTINCT FROM o.progress_percent
+               OR n.progress_message IS DISTINCT FROM o.progress_message)
+          AND EXISTS (SELECT 1 FROM drover.job_waiters AS w WHERE w.job_id = n.id);
+    ELSE  -- INSERT INTO job_logs
+        SELECT string_agg(DISTINCT n.job_id::text, ',') INTO ids
+        FROM new_rows AS n
+        WHERE EXISTS (SELECT 1 FROM drover.job_waiters AS w WHERE w.job_id = n.job_id);
+    END IF;
+    IF ids IS NOT NULL THEN
+        PERFORM pg_notify('drover_job_changes', CASE WHEN octet_length(ids) < 7990 THEN ids ELSE '*' END);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+
+--
 -- Name: notify_jobs_inserted(); Type: FUNCTION; Schema: drover; Owner: -
 --
 
@@ -238,6 +275,22 @@ BEGIN
         END IF;
     END LOOP;
     RETURN NULL;
+END;
+$$;
+
+
+--
+-- Name: watch_jobs(bigint[]); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.watch_jobs(ids bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    LOCK TABLE drover.job_waiters IN ACCESS EXCLUSIVE MODE;
+    INSERT INTO drover.job_waiters (job_id, listen_pid)
+    SELECT DISTINCT unnest(ids), pg_backend_pid()
+    ON CONFLICT DO NOTHING;
 END;
 $$;
 
@@ -382,6 +435,16 @@ ALTER TABLE drover.job_logs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+
+--
+-- Name: job_waiters; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE UNLOGGED TABLE drover.job_waiters (
+    job_id bigint NOT NULL,
+    listen_pid integer NOT NULL
 );
 
 
@@ -602,6 +665,14 @@ ALTER TABLE ONLY drover.job_logs
 
 
 --
+-- Name: job_waiters job_waiters_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.job_waiters
+    ADD CONSTRAINT job_waiters_pkey PRIMARY KEY (job_id, listen_pid);
+
+
+--
 -- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -814,10 +885,24 @@ CREATE INDEX workers_by_worker_id ON drover.workers USING btree (worker_id);
 
 
 --
+-- Name: job_logs job_logs_notify_inserted; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER job_logs_notify_inserted AFTER INSERT ON drover.job_logs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_job_changes();
+
+
+--
 -- Name: jobs jobs_check_app_limits; Type: TRIGGER; Schema: drover; Owner: -
 --
 
 CREATE TRIGGER jobs_check_app_limits AFTER INSERT ON drover.jobs REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION drover.check_app_limits();
+
+
+--
+-- Name: jobs jobs_notify_changed; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER jobs_notify_changed AFTER UPDATE ON drover.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_job_changes();
 
 
 --
@@ -924,4 +1009,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000031'),
     ('20261201000032'),
     ('20261201000033'),
-    ('20261201000034');
+    ('20261201000034'),
+    ('20261201000050');
