@@ -18,6 +18,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* channel = "drover_job_changes";
+// "*" (every job some process waits on may have changed) comes with every
+// statement that touches jobs while anyone waits: all waits are re-read at
+// most this often, so a busy queue costs the database ~50 reads a second.
+constexpr auto look_all_every = std::chrono::milliseconds(20);
 
 bool finished(const std::string& status) {
     return status == "succeeded" || status == "failed" || status == "cancelled";
@@ -185,6 +189,7 @@ void LongPoll::loop() {
     auto retry_at = Clock::time_point::min();
     auto watch_retry_at = Clock::time_point::min();  // after a watch that could not take its lock
     auto next_watch = Clock::time_point::max();
+    Clock::time_point last_look_all{};  // long ago
     auto drain = [&] {
         conn_->consume_input();
         for (const auto& n : conn_->take_notifications()) {
@@ -240,13 +245,17 @@ void LongPoll::loop() {
                         watch_retry_at = Clock::now() + std::chrono::milliseconds(200);
                     }
                 }
+                bool all = look_all && Clock::now() - last_look_all >= look_all_every;
                 std::vector<std::int64_t> ids;
                 for (const auto& [id, list] : waiting_) {
-                    if (watched_.contains(id) && (look_all || dirty.contains(id))) ids.push_back(id);
+                    if (watched_.contains(id) && (all || dirty.contains(id))) ids.push_back(id);
                 }
                 // Unwatched ones keep their mark for the look after their watch.
                 std::erase_if(dirty, [&](std::int64_t id) { return watched_.contains(id) || !waiting_.contains(id); });
-                look_all = false;
+                if (all) {
+                    look_all = false;
+                    last_look_all = Clock::now();
+                }
                 if (!ids.empty()) look(ids);
                 if (!unwatch_.empty()) {
                     std::erase_if(unwatch_, [&](std::int64_t id) { return watched_.contains(id); });
@@ -254,9 +263,9 @@ void LongPoll::loop() {
                     unwatch_.clear();
                 }
                 drain();
-                more = look_all || std::any_of(dirty.begin(), dirty.end(),
-                                               [&](std::int64_t id) { return watched_.contains(id); });
+                more = std::any_of(dirty.begin(), dirty.end(), [&](std::int64_t id) { return watched_.contains(id); });
                 if (watched_.size() < waiting_.size()) next_watch = watch_retry_at;
+                if (look_all) next_watch = std::min(next_watch, last_look_all + look_all_every);
             } catch (const std::exception& e) {
                 // Broken or not, start over on a new connection: what it missed is looked at then.
                 spdlog::warn("long poll: {}; reconnecting", e.what());

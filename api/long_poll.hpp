@@ -16,12 +16,13 @@
 //
 // Who notifies: statement-level triggers on drover.jobs (UPDATE) and
 // drover.job_logs (INSERT), migration 20261201000050, one notification per
-// statement naming the changed jobs ("*": too many to name, look at all) —
-// only jobs some API process waits on: the loop keeps drover.job_waiters
-// up to date for its connection (long_poll/watch before a job's first look,
-// long_poll/unwatch once nobody waits on it), so workers pay for NOTIFY only
-// while a client waits on one of their jobs. Workers and the API's handlers
-// need no code for it.
+// statement, payload "*" (look at every job you wait on; a payload of
+// comma-separated ids is also understood) — only while some API process
+// waits: the loop keeps drover.job_waiters up to date for its connection
+// (long_poll/watch before a job's first look, long_poll/unwatch once nobody
+// waits on it), so workers pay for NOTIFY only while a client waits. "*"
+// re-reads every wait of this process in one query, at most every 20 ms.
+// Workers and the API's handlers need no code for it.
 //
 // No change is lost:
 //  - a job is watched (drover.watch_jobs, whose lock waits for every writer
@@ -33,8 +34,8 @@
 //  - after a reconnect (Postgres restarted, connection killed) every job is
 //    watched again and every waiter looked at again, since notifications
 //    were lost meanwhile.
-// Hence no periodic re-check: while the connection is up, every UPDATE of a
-// watched job's status or progress and every log line notifies (only a
+// Hence no periodic re-check: while the connection is up, every UPDATE of
+// jobs and every log line notifies while a job is watched (only a
 // TRUNCATE or a disabled trigger would not, and neither is a state a client
 // waits for). While it is down, deadlines still hold. If the watch cannot
 // take its lock within 200 ms (a long transaction that read job_waiters),

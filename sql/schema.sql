@@ -219,30 +219,12 @@ $$;
 CREATE FUNCTION drover.notify_job_changes() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-DECLARE
-    ids text;
 BEGIN
     -- Nobody waits: the common case, and the one that must cost nothing. This
     -- read also takes the lock drover.watch_jobs orders itself with.
     PERFORM 1 FROM drover.job_waiters LIMIT 1;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        SELECT string_agg(n.id::text, ',') INTO ids
-        FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
-        WHERE (n.status IS DISTINCT FROM o.status
-               OR n.attempt IS DISTINCT FROM o.attempt
-               OR n.progress_percent IS DISTINCT FROM o.progress_percent
-               OR n.progress_message IS DISTINCT FROM o.progress_message)
-          AND EXISTS (SELECT 1 FROM drover.job_waiters AS w WHERE w.job_id = n.id);
-    ELSE  -- INSERT INTO job_logs
-        SELECT string_agg(DISTINCT n.job_id::text, ',') INTO ids
-        FROM new_rows AS n
-        WHERE EXISTS (SELECT 1 FROM drover.job_waiters AS w WHERE w.job_id = n.job_id);
-    END IF;
-    IF ids IS NOT NULL THEN
-        PERFORM pg_notify('drover_job_changes', CASE WHEN octet_length(ids) < 7990 THEN ids ELSE '*' END);
+    IF FOUND THEN
+        PERFORM pg_notify('drover_job_changes', '*');
     END IF;
     RETURN NULL;
 END;
@@ -888,7 +870,7 @@ CREATE INDEX workers_by_worker_id ON drover.workers USING btree (worker_id);
 -- Name: job_logs job_logs_notify_inserted; Type: TRIGGER; Schema: drover; Owner: -
 --
 
-CREATE TRIGGER job_logs_notify_inserted AFTER INSERT ON drover.job_logs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_job_changes();
+CREATE TRIGGER job_logs_notify_inserted AFTER INSERT ON drover.job_logs FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_job_changes();
 
 
 --
@@ -902,7 +884,7 @@ CREATE TRIGGER jobs_check_app_limits AFTER INSERT ON drover.jobs REFERENCING NEW
 -- Name: jobs jobs_notify_changed; Type: TRIGGER; Schema: drover; Owner: -
 --
 
-CREATE TRIGGER jobs_notify_changed AFTER UPDATE ON drover.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_job_changes();
+CREATE TRIGGER jobs_notify_changed AFTER UPDATE ON drover.jobs FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_job_changes();
 
 
 --
