@@ -214,6 +214,25 @@ $$;
 
 
 --
+-- Name: notify_job_changes(); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.notify_job_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- Nobody waits: the common case, and the one that must cost nothing. This
+    -- read also takes the lock drover.watch_jobs orders itself with.
+    PERFORM 1 FROM drover.job_waiters LIMIT 1;
+    IF FOUND THEN
+        PERFORM pg_notify('drover_job_changes', '*');
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+
+--
 -- Name: notify_jobs_inserted(); Type: FUNCTION; Schema: drover; Owner: -
 --
 
@@ -308,6 +327,22 @@ BEGIN
     END IF;
     RETURN jsonb_build_object('ran', true, 'records', records, 'blobs', blobs);
 END
+$$;
+
+
+--
+-- Name: watch_jobs(bigint[]); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.watch_jobs(ids bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    LOCK TABLE drover.job_waiters IN ACCESS EXCLUSIVE MODE;
+    INSERT INTO drover.job_waiters (job_id, listen_pid)
+    SELECT DISTINCT unnest(ids), pg_backend_pid()
+    ON CONFLICT DO NOTHING;
+END;
 $$;
 
 
@@ -451,6 +486,16 @@ ALTER TABLE drover.job_logs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+
+--
+-- Name: job_waiters; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE UNLOGGED TABLE drover.job_waiters (
+    job_id bigint NOT NULL,
+    listen_pid integer NOT NULL
 );
 
 
@@ -671,6 +716,14 @@ ALTER TABLE ONLY drover.job_logs
 
 
 --
+-- Name: job_waiters job_waiters_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.job_waiters
+    ADD CONSTRAINT job_waiters_pkey PRIMARY KEY (job_id, listen_pid);
+
+
+--
 -- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -876,10 +929,24 @@ CREATE INDEX workers_by_worker_id ON drover.workers USING btree (worker_id);
 
 
 --
+-- Name: job_logs job_logs_notify_inserted; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER job_logs_notify_inserted AFTER INSERT ON drover.job_logs FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_job_changes();
+
+
+--
 -- Name: jobs jobs_check_app_limits; Type: TRIGGER; Schema: drover; Owner: -
 --
 
 CREATE TRIGGER jobs_check_app_limits AFTER INSERT ON drover.jobs REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION drover.check_app_limits();
+
+
+--
+-- Name: jobs jobs_notify_changed; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER jobs_notify_changed AFTER UPDATE ON drover.jobs FOR EACH STATEMENT EXECUTE FUNCTION drover.notify_job_changes();
 
 
 --
@@ -988,4 +1055,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000033'),
     ('20261201000034'),
     ('20261201000041'),
+    ('20261201000050'),
     ('20261201001200');

@@ -21,13 +21,16 @@ public:
     // POST /v1/jobs → 202 Accepted + Location (200 when a unique key matched an unfinished job).
     void create(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // GET /v1/jobs/:id[?wait=S] → the job, or 404 (also for another app's job). With wait
-    // (1..60 s), answers once the job finished or S passed (api/long_poll.hpp).
+    // (1..60 s): as soon as its status, attempt or progress changes from what it was when the
+    // request arrived, at once when it is already finished, else after S seconds, unchanged
+    // (api/long_poll.hpp).
     void get(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // POST /v1/jobs/:id/cancel → the job (cancelled, or running with cancel_requested_at
     // until its worker stops it); 409 when it already finished.
     void cancel(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // GET /v1/jobs/:id/logs?after=<cursor>&limit=<n>[&wait=S] → a page of log lines and the next
-    // cursor. With wait (1..60 s): once there are lines after the cursor, the job finished, or S passed.
+    // cursor. With wait (1..60 s): as soon as there are lines after the cursor or the job is
+    // finished, else after S seconds with an empty page (api/long_poll.hpp).
     void logs(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
     // GET /v1/jobs?status=&kind=&queue=&created_after=&created_before=&limit=&cursor= → a page, newest first.
     void list(RequestContext ctx, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& response);
