@@ -42,13 +42,30 @@ SweepCounts sweep(db::Connection& conn, storage::BlobStore& blobs, Key key,
     } catch (const DryRun&) {
         return counts;
     }
-    counts.files_deleted = DeletionQueue::work_off(conn, blobs);
+    counts.files_deleted = DeletionQueue::drain(conn, blobs);
     return counts;
 }
 
 }  // namespace
 
 std::int64_t DeletionQueue::work_off(db::Connection& conn, storage::BlobStore& blobs, int batch) {
+    return work_off_counted(conn, blobs, batch).removed;
+}
+
+std::int64_t DeletionQueue::drain(db::Connection& conn, storage::BlobStore& blobs, int batch) {
+    // Every row a round reads is dequeued (or the round throws), so each round
+    // makes progress; a round that read less than `batch` found the queue
+    // empty. A second sweeper draining at the same time waits on the same
+    // content locks, then finds those rows gone: harmless, as before.
+    std::int64_t removed = 0;
+    for (;;) {
+        auto round = work_off_counted(conn, blobs, batch);
+        removed += round.removed;
+        if (round.taken < batch) return removed;
+    }
+}
+
+DeletionQueue::Round DeletionQueue::work_off_counted(db::Connection& conn, storage::BlobStore& blobs, int batch) {
     std::int64_t removed = 0;
     auto queued = column(conn.query("sweeps/queued_deletions", db::Params().add(batch)), "sha256");
     // A group of files per transaction: one commit (an fsync of the WAL)
@@ -67,7 +84,7 @@ std::int64_t DeletionQueue::work_off(db::Connection& conn, storage::BlobStore& b
             }
         });
     }
-    return removed;
+    return {static_cast<std::int64_t>(queued.size()), removed};
 }
 
 SweepCounts ArtifactExpiry::run_once(db::Connection& conn, storage::BlobStore& blobs,

@@ -153,6 +153,35 @@ BOOST_AUTO_TEST_CASE(a_crash_between_deciding_and_deleting_is_finished_by_the_ne
     BOOST_TEST(count("SELECT count(*) FROM drover.storage_deletions") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(one_run_drains_a_queue_longer_than_a_round) {
+    // 2,345 queued files (more than two rounds of 1,000), one of them named
+    // again by a blob row: one run of any sweep removes every other file and
+    // leaves the queue empty.
+    const int n = 2345;
+    std::vector<std::string> shas;
+    for (int i = 0; i < n; ++i) {
+        auto sha = storage::sha256_hex("queued " + std::to_string(i));
+        std::filesystem::create_directories(blobs.path_of(sha).parent_path());
+        std::ofstream(blobs.path_of(sha)) << i;
+        shas.push_back(sha);
+    }
+    conn.exec("INSERT INTO drover.storage_deletions (sha256) SELECT unnest(ARRAY['" + [&] {
+        std::string list;
+        for (const auto& sha : shas) list += (list.empty() ? "" : "','") + sha;
+        return list;
+    }() + "'])");
+    conn.exec("INSERT INTO drover.blobs (sha256, size) VALUES ('" + shas[1500] + "', 4)");
+    BOOST_TEST(count("SELECT count(*) FROM drover.storage_deletions") == n);
+    auto c = ArtifactExpiry::run_once(conn, blobs);
+    BOOST_TEST(c.files_deleted == n - 1);
+    BOOST_TEST(count("SELECT count(*) FROM drover.storage_deletions") == 0);
+    int left = 0;
+    for (const auto& sha : shas) left += exists(sha) ? 1 : 0;
+    BOOST_TEST(left == 1);
+    BOOST_TEST(exists(shas[1500]));
+    BOOST_TEST(ArtifactExpiry::run_once(conn, blobs).files_deleted == 0);
+}
+
 BOOST_AUTO_TEST_CASE(content_stored_again_while_queued_keeps_its_file) {
     std::string bytes = "stored twice";
     auto first = upload(0, 0, bytes);
