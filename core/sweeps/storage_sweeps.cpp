@@ -205,8 +205,13 @@ SweepCounts Reconciler::run_once(db::Connection& conn, storage::BlobStore& blobs
             continue;
         }
         db::in_transaction(conn, [&] {
-            auto r = conn.query("sweeps/lock_content", db::Params().add(sha256));
-            if (!r.boolean(0, r.column("named")) && blobs.remove(sha256)) ++counts.files_deleted;
+            // Named is asked after the lock is held (a statement of its own:
+            // a row committed while this one waited is seen).
+            std::vector<std::string> one{sha256};
+            conn.query("sweeps/lock_contents", db::Params().add(one));
+            if (conn.query("sweeps/named_contents", db::Params().add(one)).empty() && blobs.remove(sha256)) {
+                ++counts.files_deleted;
+            }
         });
     }
     // Rows whose file is gone: nothing can serve them.
@@ -217,7 +222,7 @@ SweepCounts Reconciler::run_once(db::Connection& conn, storage::BlobStore& blobs
             continue;
         }
         db::in_transaction(conn, [&] {
-            conn.query("sweeps/lock_content", db::Params().add(sha256));  // no store of it in flight
+            conn.query("sweeps/lock_contents", db::Params().add(std::vector<std::string>{sha256}));  // no store in flight
             if (blobs.exists(sha256)) return;
             auto r = conn.query("sweeps/forget_missing_blob", db::Params().add(sha256));
             counts.records += r.int64(0, "records");
