@@ -105,13 +105,19 @@ std::string shown(std::string_view name) {
     return out + (name.size() > 200 ? "...'" : "'");
 }
 
-// Walks every entry; writes files under `into` when it is given.
-ZipSummary walk(std::string_view bytes, const ZipLimits& limits, const std::filesystem::path* into) {
+// Walks every entry; writes files under `into` when it is given. `bytes`
+// is the whole zip; libarchive reads it from memory, or from `file` when one
+// is given (a mapped file: read()ing it keeps its pages out of the process's
+// RSS, which the mapping would grow by the file's size).
+ZipSummary walk(std::string_view bytes, const ZipLimits& limits, const std::filesystem::path* into,
+                const std::filesystem::path* file = nullptr) {
     check_central_directory(bytes, limits);
     std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
     if (!a) throw Error("archive_read_new failed");
     archive_read_support_format_zip(a.get());
-    if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
+    int opened = file ? archive_read_open_filename(a.get(), file->c_str(), 1 << 20)
+                      : archive_read_open_memory(a.get(), bytes.data(), bytes.size());
+    if (opened != ARCHIVE_OK) {
         throw ZipRejected("not_a_zip", std::string("the body is not a zip archive: ") +
                                            archive_error_string(a.get()));
     }
@@ -214,7 +220,7 @@ ZipSummary check_zip(std::string_view bytes, const ZipLimits& limits) { return w
 
 namespace {
 
-// A file mapped read-only for libarchive's in-memory reader (the zip is
+// A file mapped read-only for the central directory check (the zip is
 // never copied onto the heap: parted uploads can be large).
 class MappedFile {
 public:
@@ -246,9 +252,11 @@ private:
 
 }  // namespace
 
+// The mapping serves the central directory check only (the last pages of
+// the file); libarchive reads the entries with read().
 ZipSummary check_zip_file(const std::filesystem::path& zip, const ZipLimits& limits) {
     MappedFile file(zip);
-    return walk(file.bytes(), limits, nullptr);
+    return walk(file.bytes(), limits, nullptr, &zip);
 }
 
 ZipSummary extract_zip(const std::filesystem::path& zip, const std::filesystem::path& destination,
@@ -258,7 +266,7 @@ ZipSummary extract_zip(const std::filesystem::path& zip, const std::filesystem::
                 ("." + destination.filename().string() + ".partial-" + crypto::to_hex(crypto::random_bytes(6)));
     std::filesystem::create_directory(temp);
     try {
-        auto summary = walk(file.bytes(), limits, &temp);
+        auto summary = walk(file.bytes(), limits, &temp, &zip);
         std::filesystem::rename(temp, destination);
         return summary;
     } catch (...) {

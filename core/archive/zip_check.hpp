@@ -43,7 +43,7 @@ public:
 // Reads the whole zip in `bytes` without writing anything; throws ZipRejected.
 ZipSummary check_zip(std::string_view bytes, const ZipLimits& limits);
 
-// The same for a zip file (mapped, not read into memory).
+// The same for a zip file (read a block at a time, never held in memory).
 ZipSummary check_zip_file(const std::filesystem::path& zip, const ZipLimits& limits);
 
 // Extracts the zip file at `zip` into `destination`, which must not exist

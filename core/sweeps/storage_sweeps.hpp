@@ -5,7 +5,7 @@
 //     all hosts; a second one returns ran = false at once): delete the
 //     records that must go, then the blob rows nothing names any more,
 //     queueing their files in drover.storage_deletions;
-//  2. after the commit, work off the queue (DeletionQueue): per file, under
+//  2. after the commit, drain the queue (DeletionQueue): per file, under
 //     the content's advisory lock and only while no blob row names it, remove
 //     the file, then its queue row.
 // A crash between 1 and 2 leaves queue rows that the next run of any sweep
@@ -28,10 +28,20 @@ struct SweepCounts {
     std::int64_t files_deleted = 0;   // files removed from the queue (this run's and older)
 };
 
-// Removes the queued files (at most `batch`, 100 per transaction); returns how many.
+// Removes queued files, 100 per transaction; returns how many.
 class DeletionQueue {
 public:
+    // At most `batch` of them.
     static std::int64_t work_off(db::Connection& conn, storage::BlobStore& blobs, int batch = 1000);
+    // `batch` at a time until the queue is empty (what every sweep run does).
+    static std::int64_t drain(db::Connection& conn, storage::BlobStore& blobs, int batch = 1000);
+
+private:
+    struct Round {
+        std::int64_t taken = 0;    // queue rows read (all dequeued)
+        std::int64_t removed = 0;  // files removed
+    };
+    static Round work_off_counted(db::Connection& conn, storage::BlobStore& blobs, int batch);
 };
 
 // Artifacts past their retention.

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/crypto.hpp"
 #include "core/store/upload_session_store.hpp"
@@ -153,6 +154,35 @@ BOOST_AUTO_TEST_CASE(a_crash_between_deciding_and_deleting_is_finished_by_the_ne
     BOOST_TEST(count("SELECT count(*) FROM drover.storage_deletions") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(one_run_drains_a_queue_longer_than_a_round) {
+    // 2,345 queued files (more than two rounds of 1,000), one of them named
+    // again by a blob row: one run of any sweep removes every other file and
+    // leaves the queue empty.
+    const int n = 2345;
+    std::vector<std::string> shas;
+    for (int i = 0; i < n; ++i) {
+        auto sha = storage::sha256_hex("queued " + std::to_string(i));
+        std::filesystem::create_directories(blobs.path_of(sha).parent_path());
+        std::ofstream(blobs.path_of(sha)) << i;
+        shas.push_back(sha);
+    }
+    conn.exec("INSERT INTO drover.storage_deletions (sha256) SELECT unnest(ARRAY['" + [&] {
+        std::string list;
+        for (const auto& sha : shas) list += (list.empty() ? "" : "','") + sha;
+        return list;
+    }() + "'])");
+    conn.exec("INSERT INTO drover.blobs (sha256, size) VALUES ('" + shas[1500] + "', 4)");
+    BOOST_TEST(count("SELECT count(*) FROM drover.storage_deletions") == n);
+    auto c = ArtifactExpiry::run_once(conn, blobs);
+    BOOST_TEST(c.files_deleted == n - 1);
+    BOOST_TEST(count("SELECT count(*) FROM drover.storage_deletions") == 0);
+    int left = 0;
+    for (const auto& sha : shas) left += exists(sha) ? 1 : 0;
+    BOOST_TEST(left == 1);
+    BOOST_TEST(exists(shas[1500]));
+    BOOST_TEST(ArtifactExpiry::run_once(conn, blobs).files_deleted == 0);
+}
+
 BOOST_AUTO_TEST_CASE(content_stored_again_while_queued_keeps_its_file) {
     std::string bytes = "stored twice";
     auto first = upload(0, 0, bytes);
@@ -164,6 +194,47 @@ BOOST_AUTO_TEST_CASE(content_stored_again_while_queued_keeps_its_file) {
     BOOST_TEST(DeletionQueue::work_off(conn, blobs) == 0);
     BOOST_TEST(exists(second.sha256));
     BOOST_TEST(count("SELECT count(*) FROM drover.blobs") == 1);
+    BOOST_TEST(count("SELECT count(*) FROM drover.storage_deletions") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(content_stored_again_while_the_queue_waits_for_its_lock_keeps_its_file) {
+    // The queue asks whether a blob row names the content only once it holds
+    // the content's lock, in a statement of its own: a row committed while it
+    // waited (an upload storing the same bytes) is seen, and the file stays.
+    std::string bytes = "stored again while the queue waits";
+    auto first = upload(0, 0, bytes);
+    db::in_transaction(conn, [&] {
+        conn.exec("DELETE FROM drover.uploads WHERE id = " + std::to_string(first.id));
+        conn.query("sweeps/queue_unreferenced", db::Params().add(std::vector<std::string>{first.sha256}));
+    });
+    auto storing = database.connect();
+    auto watcher = database.connect();
+    storing.exec("BEGIN");
+    storing.exec("SELECT pg_advisory_xact_lock(1685221238, hashtext('" + first.sha256 + "'))");
+    std::int64_t removed = -1;
+    std::string failed;
+    std::thread queue([&] {
+        try {
+            removed = DeletionQueue::drain(conn, blobs);
+        } catch (const std::exception& e) {
+            failed = e.what();
+        }
+    });
+    bool waiting = false;
+    for (int i = 0; i < 200 && !waiting; ++i) {
+        waiting = watcher.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND query LIKE '%pg_advisory_xact_lock(1685221238%' AND pid <> pg_backend_pid()")
+                      .int64(0, 0) == 1;
+        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    storing.exec("INSERT INTO drover.blobs (sha256, size) VALUES ('" + first.sha256 + "', " +
+                 std::to_string(bytes.size()) + ")");
+    storing.exec("COMMIT");
+    queue.join();
+    BOOST_TEST(failed == "");
+    BOOST_TEST(waiting);
+    BOOST_TEST(removed == 0);
+    BOOST_TEST(exists(first.sha256));
     BOOST_TEST(count("SELECT count(*) FROM drover.storage_deletions") == 0);
 }
 

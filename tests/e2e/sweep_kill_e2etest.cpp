@@ -2,7 +2,7 @@
 // committed its decision (records and blob rows gone, files queued in
 // drover.storage_deletions) and is about to remove the files when it is
 // killed. The test holds the content lock the deletion step takes
-// (sweeps/lock_content), so the process is caught exactly there, waiting;
+// (sweeps/lock_contents), so the process is caught exactly there, waiting;
 // pg_stat_activity shows it. A second run finishes the job and storage is
 // consistent: the files are gone, the queue is empty, reconcile finds nothing.
 #include <boost/test/unit_test.hpp>

@@ -259,3 +259,49 @@ BOOST_AUTO_TEST_CASE(a_parted_upload_of_a_hostile_zip_leaves_nothing) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// The peak resident memory of a process so far, in KiB.
+std::int64_t peak_rss_kib(pid_t pid) {
+    for (const auto& line : e2e::read_lines("/proc/" + std::to_string(pid) + "/status")) {
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
+    }
+    return -1;
+}
+
+}  // namespace
+
+// Its own stack (larger caps), in the same suite.
+BOOST_AUTO_TEST_SUITE(uploads_e2etest)
+
+BOOST_AUTO_TEST_CASE(completing_a_large_parted_upload_does_not_grow_the_api_by_the_file) {
+    // 64 MiB in 2 MiB parts: the API holds a part or two per request, and
+    // the completing zip check reads the assembled file a block at a time
+    // (it once mapped it: VmRSS, hence VmHWM, grew by the file's size).
+    test::DroverStack stack;
+    stack.start_api({{"DROVER_MAX_UPLOAD_PART_BYTES", std::to_string(2 << 20)},
+                     {"DROVER_MAX_PARTED_UPLOAD_BYTES", std::to_string(80 << 20)},
+                     {"DROVER_MAX_UPLOAD_UNCOMPRESSED_BYTES", std::to_string(80 << 20)}});
+    auto zip = ZipBuilder().file("big.bin", noise(64 << 20)).bytes();
+    auto created = test::http_request(stack.port(), "POST", "/v1/uploads/sessions");
+    BOOST_TEST_REQUIRE(created.status == 201, created.body);
+    const std::string base = "/v1/uploads/sessions/" + std::string(parse_json(created.body)["id"].GetString());
+    const std::size_t part = 2 << 20;
+    std::int64_t before = -1;
+    for (std::size_t at = 0, n = 1; at < zip.size(); at += part, ++n) {
+        auto r = test::http_request(stack.port(), "PUT", base + "/parts/" + std::to_string(n), zip.substr(at, part),
+                                    "application/octet-stream");
+        BOOST_TEST_REQUIRE(r.status == 200, r.body);
+        if (n == 2) before = peak_rss_kib(stack.api().pid());  // buffers of a part request already grown
+    }
+    auto done = test::http_request(stack.port(), "POST", base + "/complete",
+                                   "{\"sha256\": \"" + sha256_hex(zip) + "\"}");
+    BOOST_TEST_REQUIRE(done.status == 201, done.body);
+    BOOST_TEST(parse_json(done.body)["sha256"].GetString() == sha256_hex(zip));
+    auto after = peak_rss_kib(stack.api().pid());
+    BOOST_TEST(before > 0);
+    BOOST_TEST(after - before < 24 * 1024, "peak RSS grew by " << (after - before) << " KiB");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

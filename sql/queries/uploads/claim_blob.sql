@@ -3,7 +3,7 @@
 -- upload storing it again take turns. inserted: true when the row is new (the
 -- caller then owns the file it writes and deletes it if it cannot commit).
 -- The content's advisory lock (namespace 1685221238, 'drov') is the one the
--- deletion queue takes before it removes a file (sweeps/lock_content): a file
+-- deletion queue takes before it removes a file (sweeps/lock_contents): a file
 -- is removed only while no row names it, and no row can appear meanwhile.
 -- $1 sha256, $2 size, $3 now (NULL: now())
 WITH locked AS (

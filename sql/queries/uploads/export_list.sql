@@ -1,7 +1,7 @@
 -- uploads/export_list: the upload records `drover export` writes (every one,
 -- or only whitelisted and protected ones), oldest first. Each one's content
 -- lock is taken shared for the rest of the transaction, so the deletion
--- queue (sweeps/lock_content, exclusive) cannot remove a file while it is
+-- queue (sweeps/lock_contents, exclusive) cannot remove a file while it is
 -- being copied into the archive.
 -- $1 whitelisted only
 SELECT u.id, u.app, u.sha256, u.size, u.media_type, u.entries, u.uncompressed_size, u.created_at,
