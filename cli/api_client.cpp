@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "core/json.hpp"
+#include "core/percent_encoding.hpp"
 
 namespace drover::cli {
 
@@ -38,18 +39,8 @@ std::string api_call(const Target& t, const std::string& method, const std::stri
 // The characters of statuses lists, kinds and RFC 3339 times (",", ":") stay
 // as they are, since the API reads query values undecoded.
 std::string escape(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',' || c == ':') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    // , and : stay as they are: lists (status=a,b) and timestamps read better.
+    return percent_encode(s, ",:");
 }
 
 }  // namespace drover::cli

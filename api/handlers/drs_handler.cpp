@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/job.hpp"
 #include "core/json.hpp"
+#include "core/percent_encoding.hpp"
 
 namespace drover::api {
 
@@ -33,21 +34,6 @@ Reply drs_error(Code code, const std::string& message) {
     w.Int(static_cast<int>(code));
     w.EndObject();
     return Reply{code, std::string(buffer.GetString(), buffer.GetSize()), {}};
-}
-
-std::string percent_encoded(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
 }
 
 std::optional<DrsObject> find(db::Connection& conn, const std::string& id, const std::string& app,
@@ -82,7 +68,7 @@ std::optional<DrsObject> find(db::Connection& conn, const std::string& id, const
         o.size = r.int64(0, "size");
         o.created_time = rfc3339(r.text(0, "created_at"));
         o.mime_type = std::string(r.text(0, "media_type"));
-        o.path = root + "/v1/jobs/" + std::string(r.text(0, "job_id")) + "/artifacts/" + percent_encoded(o.name);
+        o.path = root + "/v1/jobs/" + std::string(r.text(0, "job_id")) + "/artifacts/" + percent_encode(o.name);
         return o;
     }
     return std::nullopt;
