@@ -86,11 +86,13 @@ Downloaded download_one(const Target& t, const std::string& job_id, const Artifa
         action = "replaced";
     }
     std::string temp = "." + base + ".drover-" + crypto::to_hex(crypto::random_bytes(6)) + ".part";
-    Fd out(::openat(dir.fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (out.fd < 0) throw DownloadError(a.name + ": cannot write in the download folder: " + errno_text());
-    // By path, for a Ctrl-C: the folders on the way were just opened without following links.
+    // By path, for a Ctrl-C: the folders on the way were just opened without
+    // following links. Guarded before it exists, so that no signal finds it
+    // made and not yet guarded (the random name is ours alone).
     auto slash = a.name.rfind('/');
     TempFileGuard guard(root_path + "/" + (slash == std::string::npos ? "" : a.name.substr(0, slash + 1)) + temp);
+    Fd out(::openat(dir.fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (out.fd < 0) throw DownloadError(a.name + ": cannot write in the download folder: " + errno_text());
     auto remove_temp = [&] { ::unlinkat(dir.fd, temp.c_str(), 0); };
     try {
         Sha256Stream sha;

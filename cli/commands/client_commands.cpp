@@ -1,5 +1,6 @@
 #include "cli/commands/client_commands.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "cli/upload.hpp"
 #include "cli/zip_folder.hpp"
 #include "core/config.hpp"
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -276,12 +278,19 @@ std::string send_file(const Target& t, const std::string& file, ProgressDisplay&
     if (ec || !fs::exists(st)) throw ConfigError("--file " + file + ": no such file or folder");
     fs::path zip = file;
     if (fs::is_directory(st)) {
-        std::string pattern = (fs::temp_directory_path() / "drover-submit-XXXXXX.zip").string();
-        int fd = ::mkstemps(pattern.data(), 4);
-        if (fd < 0) throw ConfigError("cannot make a temporary zip in " + fs::temp_directory_path().string());
+        // Guarded before it exists (a random name, O_EXCL): a Ctrl-C that
+        // comes just as it is made still removes it.
+        std::string name =
+            (fs::temp_directory_path() / ("drover-submit-" + crypto::to_hex(crypto::random_bytes(8)) + ".zip")).string();
+        temp.made(name);
+        int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            temp.path.clear();  // not ours: never remove it
+            temp.guard.reset();
+            throw ConfigError("cannot make a temporary zip in " + fs::temp_directory_path().string());
+        }
         ::close(fd);
-        temp.made(pattern);
-        zip = pattern;
+        zip = name;
         auto zipped = zip_folder(file, zip);
         for (const auto& s : zipped.skipped)
             std::cerr << "drover: not sent: " << s << " (only regular files and folders are)\n";
