@@ -62,7 +62,7 @@ Server::Server(const Config& config, KindRegistry kinds)
       health_(db_),
       jobs_(db_, kinds_, root_path(config), &long_poll_),
       keys_(db_),
-      status_(db_),
+      status_(db_, &long_poll_),
       admin_(db_),
       uploads_(db_, upload_options(config)),
       artifacts_(db_, storage::storage_root(config)),

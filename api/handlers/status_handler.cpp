@@ -18,7 +18,8 @@ void StatusHandler::status(RequestContext ctx, const Pistache::Rest::Request&,
                            Pistache::Http::ResponseWriter& response) {
     auto uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     auto use = db_.use();  // before this request takes a connection
-    db_.run(std::move(response), ctx, [uptime_s, use, ctx](db::Connection& conn) {
+    auto waiting = long_poll_ ? long_poll_->waiting() : 0;
+    db_.run(std::move(response), ctx, [uptime_s, use, waiting, ctx](db::Connection& conn) {
         std::optional<std::string> version;
         bool reachable = true;
         try {
@@ -60,6 +61,11 @@ void StatusHandler::status(RequestContext ctx, const Pistache::Rest::Request&,
         w.Uint64(use.queued);
         w.Key("queue_limit");
         w.Uint64(use.queue_limit);
+        w.EndObject();
+        w.Key("long_poll");
+        w.StartObject();
+        w.Key("waiting");
+        w.Uint64(waiting);
         w.EndObject();
         w.EndObject();
         return Reply{Code::Ok, std::string(buffer.GetString(), buffer.GetSize()), {}};

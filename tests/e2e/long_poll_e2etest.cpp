@@ -228,6 +228,10 @@ BOOST_AUTO_TEST_CASE(a_thousand_waiters_hold_no_threads_nor_connections_and_othe
                                                       << threads_before << " -> " << threads);
     BOOST_TEST(threads <= threads_before + 2);
     BOOST_TEST(backends <= 8);  // the pool (4) and the listener, whatever the waiters
+    // GET /status counts them (what an operator watches).
+    auto status = e2e::parse_json(test::http_request(port, "GET", "/status").body);
+    BOOST_TEST_REQUIRE(status.HasMember("long_poll"));
+    BOOST_TEST(status["long_poll"]["waiting"].GetUint64() == static_cast<std::uint64_t>(n));
 
     // One statement changes all 1,000: every waiter is answered, with the new status.
     auto t0 = Clock::now();
