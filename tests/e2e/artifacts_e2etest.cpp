@@ -202,7 +202,14 @@ BOOST_AUTO_TEST_CASE(large_artifacts_are_streamed_and_all_of_them_come_as_one_zi
     BOOST_TEST(big.headers["content-length"] == "41943040");
     BOOST_TEST(big.body.size() == stored.size());
     BOOST_TEST(sha256_hex(big.body) == sha);
+#if !defined(__SANITIZE_ADDRESS__)
     BOOST_TEST(after - before < 16 * 1024, "peak RSS grew by " << (after - before) << " KiB");
+#else
+    // AddressSanitizer keeps every freed chunk in its quarantine (256 MB), so
+    // a streamed download grows RSS like a whole copy: the bound is the plain
+    // build's to check.
+    BOOST_TEST_MESSAGE("peak RSS grew by " << (after - before) << " KiB (not bounded under AddressSanitizer)");
+#endif
 
     // A range across a chunk boundary, and the last bytes.
     auto part = get("/v1/jobs/" + job + "/artifacts/big.bin", "Range: bytes=262000-262299\r\n");

@@ -353,7 +353,8 @@ BOOST_AUTO_TEST_CASE(triggers_notify_once_per_statement_and_only_while_someone_w
     BOOST_TEST(notes().empty());
     // A listener that is gone leaves its rows until the next one cleans up.
     listener.exec("SELECT drover.watch_jobs(ARRAY[" + a + "]::bigint[])");
-    auto pid = listener.exec("SELECT pg_backend_pid()").text(0, 0);
+    // A std::string: text() views into the Result, gone at the end of the statement.
+    std::string pid(listener.exec("SELECT pg_backend_pid()").text(0, 0));
     BOOST_TEST(e2e::scalar(writer, "SELECT count(*) FROM drover.job_waiters WHERE listen_pid = " + std::string(pid)) == 1);
     { auto gone = std::move(listener); }
     BOOST_REQUIRE(e2e::poll_until(

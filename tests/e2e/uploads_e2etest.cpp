@@ -301,7 +301,13 @@ BOOST_AUTO_TEST_CASE(completing_a_large_parted_upload_does_not_grow_the_api_by_t
     BOOST_TEST(parse_json(done.body)["sha256"].GetString() == sha256_hex(zip));
     auto after = peak_rss_kib(stack.api().pid());
     BOOST_TEST(before > 0);
+#if !defined(__SANITIZE_ADDRESS__)
     BOOST_TEST(after - before < 24 * 1024, "peak RSS grew by " << (after - before) << " KiB");
+#else
+    // AddressSanitizer's quarantine keeps every freed buffer (256 MB): the
+    // bound is the plain build's to check.
+    BOOST_TEST_MESSAGE("peak RSS grew by " << (after - before) << " KiB (not bounded under AddressSanitizer)");
+#endif
 }
 
 BOOST_AUTO_TEST_SUITE_END()
