@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <memory>
 
 #include "api/handlers/artifacts_handler.hpp"
@@ -19,14 +18,6 @@ namespace drover::api {
 using Pistache::Http::Code;
 
 namespace {
-
-std::int64_t path_number(const Pistache::Rest::Request& request, const char* name, const char* what) {
-    auto text = request.param(name).as<std::string>();
-    std::int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || ptr != text.data() + text.size() || n <= 0) throw NotFound(std::string("no such ") + what);
-    return n;
-}
 
 // {"sha256": "<64 hex>"} or an empty body; anything else is refused.
 std::optional<std::string> expected_sha256(const std::string& body) {
@@ -147,8 +138,8 @@ void UploadsHandler::create_session(RequestContext ctx, const Pistache::Rest::Re
 
 void UploadsHandler::put_part(RequestContext ctx, const Pistache::Rest::Request& request,
                               Pistache::Http::ResponseWriter& response) {
-    auto id = path_number(request, ":id", "upload session");
-    auto number = path_number(request, ":n", "part");
+    auto id = path_id(request, "upload session", ":id");
+    auto number = path_id(request, "part", ":n");
     if (number > 10000) {
         throw InputError(InputError::Kind::invalid, "invalid_value", "parts are numbered from 1 to 10000", "n");
     }
@@ -183,7 +174,7 @@ void UploadsHandler::put_part(RequestContext ctx, const Pistache::Rest::Request&
 
 void UploadsHandler::get_session(RequestContext ctx, const Pistache::Rest::Request& request,
                                  Pistache::Http::ResponseWriter& response) {
-    auto id = path_number(request, ":id", "upload session");
+    auto id = path_id(request, "upload session", ":id");
     db_.run(std::move(response), ctx, [this, id, app = ctx.app](db::Connection& conn) {
         auto session = UploadSessionStore(conn, blobs_).get(id, app);
         if (!session) throw NotFound("no such upload session");
@@ -193,7 +184,7 @@ void UploadsHandler::get_session(RequestContext ctx, const Pistache::Rest::Reque
 
 void UploadsHandler::complete(RequestContext ctx, const Pistache::Rest::Request& request,
                               Pistache::Http::ResponseWriter& response) {
-    auto id = path_number(request, ":id", "upload session");
+    auto id = path_id(request, "upload session", ":id");
     auto expected = expected_sha256(request.body());
     db_.run(std::move(response), ctx, [this, id, expected, ctx](db::Connection& conn) {
         UploadSessionStore sessions(conn, blobs_);
