@@ -6,6 +6,7 @@
 
 #include "api/handlers/artifacts_handler.hpp"
 #include "api/http/path_params.hpp"
+#include "api/http/spooled_body.hpp"
 #include "api/http_error.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -69,13 +70,13 @@ Upload UploadsHandler::store_evicting(db::Connection& conn, std::int64_t size, c
 
 void UploadsHandler::create(RequestContext ctx, const Pistache::Rest::Request& request,
                             Pistache::Http::ResponseWriter& response) {
-    if (request.body().empty()) {
+    // Checking a zip can take a while (a bomb is read up to the cap): off the
+    // reactor thread, with the body moved there.
+    auto body = http::request_body(request, response);
+    if (body->empty()) {
         throw InputError(InputError::Kind::invalid, "not_a_zip", "the body is empty; send the zip as the body",
                          "body");
     }
-    // Checking a zip can take a while (a bomb is read up to the cap): off the
-    // reactor thread, with the body copied there (Pistache owns the request).
-    auto body = std::make_shared<const std::string>(request.body());
     db_.run(std::move(response), ctx, [this, body, ctx](db::Connection& conn) {
         auto summary = archive::check_zip(*body, options_.limits);
         auto sha256 = storage::sha256_hex(*body);
@@ -143,12 +144,12 @@ void UploadsHandler::put_part(RequestContext ctx, const Pistache::Rest::Request&
     if (number > 10000) {
         throw InputError(InputError::Kind::invalid, "invalid_value", "parts are numbered from 1 to 10000", "n");
     }
-    if (static_cast<std::int64_t>(request.body().size()) > options_.max_part_bytes) {
+    auto body = http::request_body(request, response);
+    if (static_cast<std::int64_t>(body->size()) > options_.max_part_bytes) {
         send_reply(response,
                    too_large("a part may be at most " + std::to_string(options_.max_part_bytes) + " bytes", ctx), ctx);
         return;
     }
-    auto body = std::make_shared<const std::string>(request.body());
     db_.run(std::move(response), ctx, [this, id, number, body, ctx](db::Connection& conn) {
         std::optional<UploadPart> part;
         try {

@@ -36,6 +36,16 @@ struct ConnectionState {
     std::size_t dropped = 0;    // bytes read and thrown away while closing
     bool read_shut = false;
     std::function<void(bool close)> on_written;  // set by the guard; any thread
+    // A large upload body the guard reads itself, in large reads straight
+    // into its final buffer, instead of passing it through Pistache's parser
+    // 4 KiB at a time (api/http/spooled_body.hpp): the body being received,
+    // how much of it arrived, and its request's header block.
+    std::shared_ptr<std::string> spool;
+    std::size_t spool_filled = 0;
+    std::string spool_head;
+    bool spool_close = false;
+    // The spooled body of the request in flight, for its handler to take.
+    std::shared_ptr<const std::string> spooled_body;
 
     // Also read by the sweeper without the mutex.
     std::atomic<int> fd{-1};

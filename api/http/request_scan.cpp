@@ -261,8 +261,29 @@ Scan scan_request(std::string_view data, std::size_t max, std::size_t max_head) 
     scan.head_complete = true;
     scan.close = head.close;
     scan.expect_continue = head.expect_continue;
+    scan.head_size = head_size;
+    scan.body_size = head.body;
     if (data.size() - head_size >= head.body) scan.size = head_size + static_cast<std::size_t>(head.body);
     return scan;
+}
+
+std::string without_body(std::string_view head) {
+    std::string out;
+    out.reserve(head.size() + 8);
+    std::size_t pos = head.find("\r\n") + 2;
+    out.append(head.substr(0, pos));
+    while (pos < head.size()) {
+        auto end = head.find("\r\n", pos);
+        auto line = head.substr(pos, end - pos);
+        pos = end + 2;
+        auto colon = line.find(':');
+        if (colon != std::string_view::npos && iequals(line.substr(0, colon), "content-length")) {
+            out.append("Content-Length: 0\r\n");
+        } else {
+            out.append(line).append("\r\n");
+        }
+    }
+    return out;
 }
 
 }  // namespace drover::api::http

@@ -34,6 +34,8 @@ struct Scan {
     bool close = false;            // Connection: close, or HTTP/1.0 without keep-alive
     bool head_complete = false;    // the header block has arrived (the body has not)
     bool expect_continue = false;  // Expect: 100-continue
+    std::size_t head_size = 0;     // once head_complete: request line + headers + the empty line
+    std::uint64_t body_size = 0;   // once head_complete: the Content-Length (0 without one)
     std::optional<Refusal> refusal;
 };
 
@@ -47,5 +49,9 @@ constexpr std::size_t kMaxHeadBytes = 16 * 1024;
 // `max`: the largest request, line + headers + body; `max_head`: the largest
 // header section, line + headers + the empty line (capped at `max`).
 Scan scan_request(std::string_view data, std::size_t max, std::size_t max_head = kMaxHeadBytes);
+
+// A header block (as scan_request accepted it) with its Content-Length set to
+// 0: the request handed to Pistache without the body the guard kept.
+std::string without_body(std::string_view head);
 
 }  // namespace drover::api::http

@@ -310,4 +310,99 @@ BOOST_AUTO_TEST_CASE(completing_a_large_parted_upload_does_not_grow_the_api_by_t
 #endif
 }
 
+namespace {
+
+// A part request's bytes, as a client writes them (the body may be cut off).
+std::string part_request(const std::string& path, const std::string& body, std::size_t length,
+                         const std::string& key = test::default_api_key, const std::string& extra = {}) {
+    return "PUT " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key +
+           "\r\nContent-Type: application/octet-stream\r\n" + extra + "Content-Length: " + std::to_string(length) +
+           "\r\n\r\n" + body;
+}
+
+}  // namespace
+
+// Bodies of upload routes from 256 KiB on are read by the request guard
+// itself, in large reads straight into one buffer (Pistache reads 4 KiB at a
+// time): each must arrive whole and in order however the client cuts it,
+// with what follows it on the connection answered after it, and a refused or
+// abandoned one must leave nothing.
+BOOST_AUTO_TEST_CASE(large_part_bodies_read_by_the_guard_arrive_whole_and_leave_nothing_when_refused) {
+    test::DroverStack stack;
+    stack.start_api({{"DROVER_MAX_UPLOAD_PART_BYTES", std::to_string(2 << 20)},
+                     {"DROVER_MAX_PARTED_UPLOAD_BYTES", std::to_string(8 << 20)}});
+    auto c = stack.database().connect();
+    auto storage = stack.dir() / "state" / "storage";
+    auto temp_files = [&] {
+        std::size_t n = 0;
+        for (const auto& e : std::filesystem::recursive_directory_iterator(storage / "tmp")) n += e.is_regular_file();
+        return n;
+    };
+    auto zip = ZipBuilder().file("a.bin", noise(3 << 20)).file("b.txt", "b").bytes();
+    const std::size_t cut = 1800000;
+    const std::string one = zip.substr(0, cut), two = zip.substr(cut);
+    BOOST_TEST_REQUIRE(two.size() > (256u << 10));
+    auto created = test::http_request(stack.port(), "POST", "/v1/uploads/sessions");
+    BOOST_TEST_REQUIRE(created.status == 201, created.body);
+    const std::string base = "/v1/uploads/sessions/" + std::string(parse_json(created.body)["id"].GetString());
+
+    // Part 1 in uneven pieces with pauses, a GET pipelined right behind its
+    // last byte: two answers, in order.
+    {
+        e2e::RawConnection conn(stack.port());
+        auto bytes = part_request(base + "/parts/1", one, one.size()) + e2e::request_bytes("GET", "/healthz");
+        std::size_t at = 0;
+        for (std::size_t piece : {std::size_t{300}, std::size_t{70000}, std::size_t{1}, std::size_t{900000}}) {
+            BOOST_REQUIRE(conn.send(bytes.substr(at, piece)));
+            at += piece;
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        }
+        BOOST_REQUIRE(conn.send(bytes.substr(at)));
+        auto put = conn.read_response(std::chrono::seconds(10));
+        BOOST_TEST_REQUIRE(put.status == 200, put.body);
+        BOOST_TEST(parse_json(put.body)["sha256"].GetString() == sha256_hex(one));
+        BOOST_TEST(parse_json(put.body)["size"].GetInt64() == static_cast<std::int64_t>(one.size()));
+        auto health = conn.read_response(std::chrono::seconds(5));
+        BOOST_TEST(health.status == 200, health.body);
+    }
+    // Refused after the whole body arrived (a wrong key, a session that does
+    // not exist): a JSON error, the connection kept, nothing stored.
+    {
+        e2e::RawConnection conn(stack.port());
+        auto wrong_key = conn.request(part_request(base + "/parts/2", two, two.size(), "drv_0000000000000000_x"));
+        BOOST_TEST(wrong_key.status == 401, wrong_key.body);
+        auto no_session = conn.request(part_request("/v1/uploads/sessions/999999/parts/2", two, two.size()));
+        BOOST_TEST(no_session.status == 404, no_session.body);
+        BOOST_TEST(error_member(no_session.body, "code") == "not_found");
+        BOOST_TEST(conn.request(e2e::request_bytes("GET", "/healthz")).status == 200);
+    }
+    // Abandoned halfway: the API goes on, nothing of it is stored.
+    {
+        e2e::RawConnection conn(stack.port());
+        BOOST_REQUIRE(conn.send(part_request(base + "/parts/2", two.substr(0, two.size() / 2), two.size())));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    BOOST_TEST(test::http_request(stack.port(), "GET", "/healthz").status == 200);
+    BOOST_TEST(scalar(c, "SELECT count(*) FROM drover.upload_parts") == 1);
+    BOOST_TEST(temp_files() == 0u);
+    // Expect: 100-continue: the go-ahead comes before the body is sent.
+    {
+        e2e::RawConnection conn(stack.port());
+        BOOST_REQUIRE(conn.send(part_request(base + "/parts/2", "", two.size(), test::default_api_key,
+                                             "Expect: 100-continue\r\n")));
+        auto go_ahead = conn.read_response(std::chrono::seconds(5));
+        BOOST_TEST(go_ahead.status == 100);
+        BOOST_REQUIRE(conn.send(two));
+        auto put = conn.read_response(std::chrono::seconds(10));
+        BOOST_TEST_REQUIRE(put.status == 200, put.body);
+        BOOST_TEST(parse_json(put.body)["sha256"].GetString() == sha256_hex(two));
+    }
+    auto done = test::http_request(stack.port(), "POST", base + "/complete",
+                                   "{\"sha256\": \"" + sha256_hex(zip) + "\"}");
+    BOOST_TEST_REQUIRE(done.status == 201, done.body);
+    auto sha = sha256_hex(zip);
+    BOOST_TEST(e2e::read_file(storage / "blobs" / sha.substr(0, 2) / sha.substr(2, 2) / sha) == zip);
+    BOOST_TEST(temp_files() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,6 +8,7 @@
 
 using drover::api::http::Scan;
 using drover::api::http::scan_request;
+using drover::api::http::without_body;
 
 namespace {
 
@@ -85,6 +86,23 @@ BOOST_AUTO_TEST_CASE(connection_and_expect) {
     BOOST_TEST(s.expect_continue);
     BOOST_TEST(s.size == 0u);
     BOOST_TEST(s.head_complete);
+}
+
+BOOST_AUTO_TEST_CASE(a_spooled_request_goes_to_the_parser_with_content_length_zero) {
+    const std::string head =
+        "PUT /v1/uploads/sessions/1/parts/1 HTTP/1.1\r\nHost: t\r\ncontent-LENGTH: 1048576\r\n"
+        "X-Content-Length-Note: 7\r\n\r\n";
+    auto scan = scan_request(head, 4u << 20);
+    BOOST_TEST(scan.head_complete);
+    BOOST_TEST(scan.size == 0u);  // the body has not arrived
+    BOOST_TEST(scan.head_size == head.size());
+    BOOST_TEST(scan.body_size == 1048576u);
+    auto rewritten = without_body(head);
+    BOOST_TEST(rewritten ==
+               "PUT /v1/uploads/sessions/1/parts/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n"
+               "X-Content-Length-Note: 7\r\n\r\n");
+    auto again = scan_request(rewritten, 4u << 20);
+    BOOST_TEST(again.size == rewritten.size());  // a whole request now
 }
 
 BOOST_AUTO_TEST_SUITE_END()
