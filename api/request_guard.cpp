@@ -214,6 +214,7 @@ private:
                 if (!fill_spool(peer, *state, on_reactor)) break;  // the rest of the body is still to come
                 auto head = http::without_body(state->spool_head);
                 bool close = state->spool_close;
+                state->spool->sha256 = state->spool_hash->hex();
                 state->spooled_body = std::move(state->spool);
                 end_spool(*state);
                 hand_over(peer, state, std::move(head), close);
@@ -245,8 +246,10 @@ private:
                 if (scan.head_complete && scan.body_size >= kSpoolMinBytes && spooled_route(pending)) {
                     state->spool_head = pending.substr(0, scan.head_size);
                     state->spool_close = scan.close;
-                    state->spool = std::make_shared<std::string>(static_cast<std::size_t>(scan.body_size), '\0');
+                    state->spool = std::make_shared<http::RequestBody>();
+                    state->spool->bytes.resize(static_cast<std::size_t>(scan.body_size));
                     state->spool_filled = 0;
+                    state->spool_hash = std::make_unique<crypto::Sha256Stream>();
                     pending.erase(0, scan.head_size);
                     continue;  // the loop above fills it
                 }
@@ -264,17 +267,21 @@ private:
     // block (the reactor calls onInput again when more comes; an end of file
     // or an error is left to Pistache's own read, which reports it). True
     // once the body is whole.
+    // The hash is computed here, as the bytes come, so that the client's
+    // sending and the hashing overlap instead of following each other.
     static bool fill_spool(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& state, bool on_reactor) {
-        auto& body = *state.spool;
+        auto& body = state.spool->bytes;
         auto& pending = state.pending;
         auto take = std::min(pending.size(), body.size() - state.spool_filled);
         std::copy_n(pending.data(), take, body.data() + state.spool_filled);
+        state.spool_hash->update(std::string_view(body.data() + state.spool_filled, take));
         pending.erase(0, take);
         state.spool_filled += take;
         while (on_reactor && state.spool_filled < body.size()) {
             auto n = ::recv(peer->fd(), body.data() + state.spool_filled, body.size() - state.spool_filled,
                             MSG_DONTWAIT);
             if (n <= 0) break;
+            state.spool_hash->update(std::string_view(body.data() + state.spool_filled, static_cast<std::size_t>(n)));
             state.spool_filled += static_cast<std::size_t>(n);
             state.last_activity_ms = now_ms();
         }
@@ -283,6 +290,7 @@ private:
 
     static void end_spool(ConnectionState& state) {
         state.spool.reset();
+        state.spool_hash.reset();
         state.spool_filled = 0;
         state.spool_head = std::string();
         state.spool_close = false;

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "cli/sha256_stream.hpp"
 #include "cli/temp_files.hpp"
 #include "core/archive/zip_names.hpp"
 #include "core/crypto.hpp"
@@ -75,7 +74,7 @@ Downloaded download_one(const Target& t, const std::string& job_id, const Artifa
             throw DownloadError(a.name + ": already in the download folder and not a regular file");
         Fd existing(::openat(dir.fd, base.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         if (existing.fd >= 0 && static_cast<std::uint64_t>(sb.st_size) == a.size &&
-            sha256_of_fd(existing.fd) == a.sha256) {
+            crypto::sha256_of_fd(existing.fd) == a.sha256) {
             return {a, "unchanged"};
         }
         if (!overwrite) {
@@ -95,7 +94,7 @@ Downloaded download_one(const Target& t, const std::string& job_id, const Artifa
     if (out.fd < 0) throw DownloadError(a.name + ": cannot write in the download folder: " + errno_text());
     auto remove_temp = [&] { ::unlinkat(dir.fd, temp.c_str(), 0); };
     try {
-        Sha256Stream sha;
+        crypto::Sha256Stream sha;
         std::uint64_t got = 0;
         bool write_failed = false, too_long = false;
         HttpRequest request;

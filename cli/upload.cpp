@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "cli/sha256_stream.hpp"
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
 
@@ -45,7 +45,7 @@ std::string parted(const Target& t, int fd, std::uint64_t size, const std::files
         session["max_part_bytes"].GetUint64() > 0) {
         part_bytes = session["max_part_bytes"].GetUint64();
     }
-    Sha256Stream sha;
+    crypto::Sha256Stream sha;
     ::lseek(fd, 0, SEEK_SET);
     std::uint64_t sent = 0;
     for (int n = 1; sent < size; ++n) {

@@ -559,6 +559,8 @@ CREATE TABLE drover.upload_parts (
     size bigint NOT NULL,
     sha256 text NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
+    data_offset bigint,
+    CONSTRAINT upload_parts_data_offset_range CHECK (((data_offset IS NULL) OR (data_offset >= 0))),
     CONSTRAINT upload_parts_number_range CHECK (((number >= 1) AND (number <= 10000))),
     CONSTRAINT upload_parts_sha256_hex CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
     CONSTRAINT upload_parts_size_range CHECK ((size >= 0))
@@ -1056,4 +1058,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000034'),
     ('20261201000041'),
     ('20261201000050'),
-    ('20261201001200');
+    ('20261201001200'),
+    ('20261201002000');

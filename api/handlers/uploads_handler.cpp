@@ -2,11 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <memory>
 
 #include "api/handlers/artifacts_handler.hpp"
 #include "api/http/path_params.hpp"
-#include "api/http/spooled_body.hpp"
+#include "api/http/request_body.hpp"
 #include "api/http_error.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -73,21 +74,21 @@ void UploadsHandler::create(RequestContext ctx, const Pistache::Rest::Request& r
     // Checking a zip can take a while (a bomb is read up to the cap): off the
     // reactor thread, with the body moved there.
     auto body = http::request_body(request, response);
-    if (body->empty()) {
+    if (body->bytes.empty()) {
         throw InputError(InputError::Kind::invalid, "not_a_zip", "the body is empty; send the zip as the body",
                          "body");
     }
     db_.run(std::move(response), ctx, [this, body, ctx](db::Connection& conn) {
-        auto summary = archive::check_zip(*body, options_.limits);
-        auto sha256 = storage::sha256_hex(*body);
+        auto summary = archive::check_zip(body->bytes, options_.limits);
+        auto sha256 = body->sha256.empty() ? storage::sha256_hex(body->bytes) : body->sha256;
         NewUpload upload;
         upload.app = ctx.app;
         upload.entries = static_cast<std::int64_t>(summary.entries);
         upload.uncompressed_size = static_cast<std::int64_t>(summary.uncompressed_size);
         Upload stored;
         try {
-            stored = store_evicting(conn, static_cast<std::int64_t>(body->size()), [&] {
-                return UploadStore(conn, blobs_).store(upload, sha256, *body, options_.max_storage_bytes);
+            stored = store_evicting(conn, static_cast<std::int64_t>(body->bytes.size()), [&] {
+                return UploadStore(conn, blobs_).store(upload, sha256, body->bytes, options_.max_storage_bytes);
             });
         } catch (const StorageFull& e) {
             spdlog::warn("request {}: {}", ctx.request_id, e.what());
@@ -145,7 +146,10 @@ void UploadsHandler::put_part(RequestContext ctx, const Pistache::Rest::Request&
         throw InputError(InputError::Kind::invalid, "invalid_value", "parts are numbered from 1 to 10000", "n");
     }
     auto body = http::request_body(request, response);
-    if (static_cast<std::int64_t>(body->size()) > options_.max_part_bytes) {
+    if (body->bytes.empty()) {
+        throw InputError(InputError::Kind::invalid, "empty_part", "a part must hold at least one byte", "body");
+    }
+    if (static_cast<std::int64_t>(body->bytes.size()) > options_.max_part_bytes) {
         send_reply(response,
                    too_large("a part may be at most " + std::to_string(options_.max_part_bytes) + " bytes", ctx), ctx);
         return;
@@ -153,7 +157,8 @@ void UploadsHandler::put_part(RequestContext ctx, const Pistache::Rest::Request&
     db_.run(std::move(response), ctx, [this, id, number, body, ctx](db::Connection& conn) {
         std::optional<UploadPart> part;
         try {
-            part = UploadSessionStore(conn, blobs_).put_part(id, ctx.app, number, *body, options_.max_parted_bytes);
+            part = UploadSessionStore(conn, blobs_).put_part(id, ctx.app, number, body->bytes, body->sha256,
+                                                             options_.max_parted_bytes);
         } catch (const InputError& e) {
             if (e.code() == "upload_too_large") return too_large(e.what(), ctx);
             throw;
@@ -191,22 +196,41 @@ void UploadsHandler::complete(RequestContext ctx, const Pistache::Rest::Request&
         UploadSessionStore sessions(conn, blobs_);
         auto session = sessions.get(id, ctx.app);
         if (!session) throw NotFound("no such upload session");
-        // Assembled into a temp file (removed on any failure), checked from a
-        // mapping of it: the zip is never held in memory.
-        storage::TempFile file(blobs_.temp_dir());
-        sessions.assemble(*session, file);
-        auto sha256 = file.finish();
+        // Parts sent in order are already one file, the session's data file;
+        // otherwise they are copied into a temp file (removed on any failure).
+        std::int64_t size = 0;
+        for (const auto& part : session->parts) size += part.size;
+        auto in_place = sessions.assembled_in_place(*session);
+        std::unique_ptr<storage::TempFile> copy;
+        std::string sha256;
+        archive::ZipSummary summary;
+        std::exception_ptr refused;
+        auto check = [&](const std::filesystem::path& path) {
+            try {
+                summary = archive::check_zip_file(path, options_.limits);
+            } catch (const archive::ZipRejected&) {
+                refused = std::current_exception();
+            }
+        };
+        if (in_place) {
+            // The hash and the zip check each read the whole file: on two threads.
+            auto hashing = std::async(std::launch::async, [&path = *in_place] { return storage::sha256_of_file(path); });
+            check(*in_place);
+            sha256 = hashing.get();
+        } else {
+            copy = std::make_unique<storage::TempFile>(blobs_.temp_dir());
+            sessions.assemble(*session, *copy);
+            sha256 = copy->finish();
+            if (!expected || *expected == sha256) check(copy->path());
+        }
         if (expected && *expected != sha256) {
             throw InputError(InputError::Kind::invalid, "sha256_mismatch",
                              "the parts hash to " + sha256 + ", not to the sha256 sent; the session stays open",
                              "sha256");
         }
-        archive::ZipSummary summary;
-        try {
-            summary = archive::check_zip_file(file.path(), options_.limits);
-        } catch (const archive::ZipRejected&) {
+        if (refused) {
             sessions.remove(id);  // a refused zip leaves nothing, its parts included
-            throw;
+            std::rethrow_exception(refused);
         }
         NewUpload upload;
         upload.app = ctx.app;
@@ -214,8 +238,10 @@ void UploadsHandler::complete(RequestContext ctx, const Pistache::Rest::Request&
         upload.uncompressed_size = static_cast<std::int64_t>(summary.uncompressed_size);
         Upload stored;
         try {
-            stored = store_evicting(conn, static_cast<std::int64_t>(file.size()), [&] {
-                return UploadStore(conn, blobs_).store(upload, sha256, file, options_.max_storage_bytes);
+            stored = store_evicting(conn, size, [&] {
+                UploadStore store(conn, blobs_);
+                return in_place ? store.store(upload, sha256, *in_place, size, options_.max_storage_bytes)
+                                : store.store(upload, sha256, *copy, options_.max_storage_bytes);
             });
         } catch (const StorageFull& e) {
             spdlog::warn("request {}: {}", ctx.request_id, e.what());

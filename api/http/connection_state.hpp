@@ -16,6 +16,9 @@
 #include <mutex>
 #include <string>
 
+#include "api/http/request_body.hpp"
+#include "core/crypto.hpp"
+
 namespace drover::api::http {
 
 inline std::int64_t now_ms() {
@@ -38,14 +41,15 @@ struct ConnectionState {
     std::function<void(bool close)> on_written;  // set by the guard; any thread
     // A large upload body the guard reads itself, in large reads straight
     // into its final buffer, instead of passing it through Pistache's parser
-    // 4 KiB at a time (api/http/spooled_body.hpp): the body being received,
-    // how much of it arrived, and its request's header block.
-    std::shared_ptr<std::string> spool;
+    // 4 KiB at a time (api/http/request_body.hpp): the body being received,
+    // how much of it arrived, its hash so far, and its request's header block.
+    std::shared_ptr<RequestBody> spool;
     std::size_t spool_filled = 0;
+    std::unique_ptr<crypto::Sha256Stream> spool_hash;
     std::string spool_head;
     bool spool_close = false;
     // The spooled body of the request in flight, for its handler to take.
-    std::shared_ptr<const std::string> spooled_body;
+    std::shared_ptr<const RequestBody> spooled_body;
 
     // Also read by the sweeper without the mutex.
     std::atomic<int> fd{-1};

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +23,26 @@ void fsync_path(const std::filesystem::path& path, int flags) {
     if (r != 0) throw Error("cannot fsync " + path.string() + ": " + std::strerror(saved));
 }
 
+}  // namespace
+
+void fsync_folder(const std::filesystem::path& folder) { fsync_path(folder, O_RDONLY | O_DIRECTORY); }
+
+void write_all(int fd, std::string_view bytes, const std::filesystem::path& path, std::int64_t offset) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        auto n = offset < 0 ? ::write(fd, bytes.data() + done, bytes.size() - done)
+                            : ::pwrite(fd, bytes.data() + done, bytes.size() - done,
+                                       static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error("cannot write " + path.string() + ": " + std::strerror(errno));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+namespace {
+
 bool valid_sha256(const std::string& s) {
     if (s.size() != 64) return false;
     for (char c : s) {
@@ -38,33 +57,16 @@ TempFile::TempFile(const std::filesystem::path& dir) {
     path_ = dir / ("part." + crypto::to_hex(crypto::random_bytes(8)));
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ < 0) throw Error("cannot create " + path_.string() + ": " + std::strerror(errno));
-    auto* ctx = EVP_MD_CTX_new();
-    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
-        EVP_MD_CTX_free(ctx);
-        ::close(fd_);
-        ::unlink(path_.c_str());
-        throw Error("SHA-256 unavailable");
-    }
-    hash_ = ctx;
 }
 
 TempFile::~TempFile() {
     if (fd_ >= 0) ::close(fd_);
     if (!path_.empty()) ::unlink(path_.c_str());
-    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(hash_));
 }
 
 void TempFile::append(std::string_view bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        auto n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw Error("cannot write " + path_.string() + ": " + std::strerror(errno));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(hash_), bytes.data(), bytes.size());
+    write_all(fd_, bytes, path_);
+    hash_.update(bytes);
     size_ += bytes.size();
 }
 
@@ -72,10 +74,7 @@ std::string TempFile::finish() {
     if (::fsync(fd_) != 0) throw Error("cannot fsync " + path_.string() + ": " + std::strerror(errno));
     ::close(fd_);
     fd_ = -1;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(hash_), digest, &len);
-    return crypto::to_hex(std::string_view(reinterpret_cast<const char*>(digest), len));
+    return hash_.hex();
 }
 
 BlobStore::BlobStore(std::filesystem::path root) : root_(std::move(root)) {
@@ -97,15 +96,7 @@ bool BlobStore::put(const std::string& sha256, std::string_view bytes) {
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) throw Error("cannot create " + temp.string() + ": " + std::strerror(errno));
     try {
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-            auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                throw Error("cannot write " + temp.string() + ": " + std::strerror(errno));
-            }
-            done += static_cast<std::size_t>(n);
-        }
+        write_all(fd, bytes, temp);
         if (::fsync(fd) != 0) throw Error("cannot fsync " + temp.string() + ": " + std::strerror(errno));
         ::close(fd);
         fd = -1;
@@ -127,6 +118,15 @@ bool BlobStore::adopt(TempFile& file, const std::string& sha256) {
     std::filesystem::create_directories(target.parent_path());
     std::filesystem::rename(file.path(), target);
     file.release();
+    fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
+    return true;
+}
+
+bool BlobStore::adopt(const std::filesystem::path& file, const std::string& sha256) {
+    auto target = path_of(sha256);
+    if (std::filesystem::exists(target)) return false;
+    std::filesystem::create_directories(target.parent_path());
+    std::filesystem::rename(file, target);
     fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
     return true;
 }
@@ -158,6 +158,19 @@ std::filesystem::path storage_root(const Config& config) {
     }
     const char* home = std::getenv("HOME");
     return std::filesystem::path(home && *home ? home : "/tmp") / ".local/share/drover/storage";
+}
+
+std::string sha256_of_file(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error("cannot open " + path.string() + ": " + std::strerror(errno));
+    try {
+        auto hex = crypto::sha256_of_fd(fd);
+        ::close(fd);
+        return hex;
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
 }
 
 std::string sha256_hex(std::string_view bytes) { return crypto::to_hex(crypto::sha256(bytes)); }

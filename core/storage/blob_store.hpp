@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/config.hpp"
+#include "core/crypto.hpp"
 
 namespace drover::storage {
 
@@ -36,7 +37,7 @@ private:
     std::filesystem::path path_;
     int fd_ = -1;
     std::uint64_t size_ = 0;
-    void* hash_ = nullptr;  // EVP_MD_CTX
+    crypto::Sha256Stream hash_;
 };
 
 class BlobStore {
@@ -54,6 +55,10 @@ public:
     // it is already there (the temp file is then removed). True when this
     // call created the blob.
     bool adopt(TempFile& file, const std::string& sha256);
+    // The same for a finished, fsynced file elsewhere under the root (a
+    // parted upload's data file): renamed into place, or left where it is
+    // when the blob exists already.
+    bool adopt(const std::filesystem::path& file, const std::string& sha256);
     std::filesystem::path temp_dir() const { return root_ / "tmp"; }
     // Removes a blob's file; false when there was none.
     bool remove(const std::string& sha256);
@@ -66,6 +71,16 @@ private:
 
 // DROVER_STORAGE_DIR, else <DROVER_STATE_DIR or $HOME/.local/share/drover>/storage.
 std::filesystem::path storage_root(const Config& config);
+
+// Writes all of `bytes` to `fd` (at `offset` with pwrite, or at the file
+// position when negative); throws Error naming `path`.
+void write_all(int fd, std::string_view bytes, const std::filesystem::path& path, std::int64_t offset = -1);
+
+// fsyncs a folder, so that the names created in it last.
+void fsync_folder(const std::filesystem::path& folder);
+
+// Lower-case hex SHA-256 of a file's bytes; throws Error when it cannot be read.
+std::string sha256_of_file(const std::filesystem::path& path);
 
 // Lower-case hex SHA-256 of bytes.
 std::string sha256_hex(std::string_view bytes);

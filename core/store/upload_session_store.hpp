@@ -1,9 +1,12 @@
 #pragma once
 // Parted uploads (drover.upload_sessions, drover.upload_parts): a zip too
-// large for one request is sent as numbered parts, each written to a file
-// under <storage root>/sessions/<id>/<n> as it arrives, then assembled into a
-// temp file, checked and stored as an upload (UploadStore). So the API holds
-// at most one part per request in memory.
+// large for one request is sent as numbered parts, then completed: checked
+// and stored as an upload (UploadStore). So the API holds at most one part
+// per request in memory. Parts sent in order go into one file per session,
+// <storage root>/sessions/<id>/data, at their offsets: completing such a
+// session moves that file into place. A part sent out of order or again gets
+// a file of its own (sessions/<id>/<n>), and completing copies every part
+// into a temp file instead (see migration 20261201002000).
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -21,6 +24,7 @@ struct UploadPart {
     std::int64_t size = 0;
     std::string sha256;
     std::string received_at;
+    std::optional<std::int64_t> data_offset;  // in the session's data file; none: in a file of its own
 };
 
 struct UploadSession {
@@ -39,11 +43,19 @@ public:
     // An open session of the app with its parts; nothing for an unknown,
     // expired or another app's one.
     std::optional<UploadSession> get(std::int64_t id, const std::string& app);
-    // Writes part `number` (replacing one sent before). Nothing when the
-    // session is not open for this app. Throws InputError (413-worthy code
-    // upload_too_large) when the parts together would pass `max_total`.
+    // Writes part `number` (replacing one sent before), fsynced before its
+    // row is committed. `sha256`: the bytes' hash if the caller has it, else
+    // "". Nothing when the session is not open for this app. Throws
+    // InputError (413-worthy code upload_too_large) when the parts together
+    // would pass `max_total`.
     std::optional<UploadPart> put_part(std::int64_t id, const std::string& app, std::int64_t number,
-                                       std::string_view bytes, std::int64_t max_total);
+                                       std::string_view bytes, const std::string& sha256, std::int64_t max_total);
+    // Throws InputError missing_parts unless the parts are 1..N without gaps.
+    static void check_complete(const UploadSession& session);
+    // The session's data file when it holds every part, in order and nothing
+    // else (cut to their total size): the assembled upload, to be moved into
+    // place. Nothing when some part is in a file of its own.
+    std::optional<std::filesystem::path> assembled_in_place(const UploadSession& session);
     // Concatenates parts 1..N (no gaps) into a finished temp file under
     // BlobStore::temp_dir(); throws InputError when a part is missing.
     void assemble(const UploadSession& session, storage::TempFile& into);
@@ -53,6 +65,8 @@ public:
     std::filesystem::path folder(std::int64_t id) const { return blobs_.root() / "sessions" / std::to_string(id); }
 
 private:
+    static void write_durably(const std::filesystem::path& path, std::string_view bytes, std::int64_t offset);
+
     db::Connection& conn_;
     storage::BlobStore& blobs_;
 };

@@ -37,6 +37,11 @@ Upload UploadStore::store(const NewUpload& upload, const std::string& sha256, st
                       [&] { return blobs_.adopt(file, sha256); }, max_storage_bytes);
 }
 
+Upload UploadStore::store(const NewUpload& upload, const std::string& sha256, const std::filesystem::path& file,
+                          std::int64_t size, std::int64_t max_storage_bytes) {
+    return store_with(upload, sha256, size, [&] { return blobs_.adopt(file, sha256); }, max_storage_bytes);
+}
+
 Upload UploadStore::store_with(const NewUpload& upload, const std::string& sha256, std::int64_t size,
                                const std::function<bool()>& place, std::int64_t max_storage_bytes) {
     return db::in_transaction(conn_, [&] {

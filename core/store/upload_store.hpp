@@ -54,6 +54,10 @@ public:
     // The same for content already written to a finished TempFile of this BlobStore.
     Upload store(const NewUpload& upload, const std::string& sha256, storage::TempFile& file,
                  std::int64_t max_storage_bytes);
+    // The same for a finished file under the storage root of `size` bytes
+    // (a parted upload's data file), moved into place.
+    Upload store(const NewUpload& upload, const std::string& sha256, const std::filesystem::path& file,
+                 std::int64_t size, std::int64_t max_storage_bytes);
     std::optional<Upload> get(std::int64_t id, const std::string& app);
 
 private:

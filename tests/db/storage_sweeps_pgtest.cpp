@@ -241,8 +241,8 @@ BOOST_AUTO_TEST_CASE(content_stored_again_while_the_queue_waits_for_its_lock_kee
 BOOST_AUTO_TEST_CASE(expires_upload_sessions_and_their_parts) {
     UploadSessionStore sessions(conn, blobs);
     auto s = sessions.create("default", 60);
-    BOOST_TEST_REQUIRE(sessions.put_part(s.id, "default", 1, "part one", 1000).has_value());
-    BOOST_TEST(std::filesystem::exists(sessions.folder(s.id) / "1"));
+    BOOST_TEST_REQUIRE(sessions.put_part(s.id, "default", 1, "part one", "", 1000).has_value());
+    BOOST_TEST(std::filesystem::exists(sessions.folder(s.id) / "data"));  // the part, in place
     BOOST_TEST(SessionExpiry::run_once(conn, blobs, later(30)).records == 0);
     auto c = SessionExpiry::run_once(conn, blobs, later(120));
     BOOST_TEST(c.records == 1);

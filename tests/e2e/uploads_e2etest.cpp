@@ -383,6 +383,10 @@ BOOST_AUTO_TEST_CASE(large_part_bodies_read_by_the_guard_arrive_whole_and_leave_
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     BOOST_TEST(test::http_request(stack.port(), "GET", "/healthz").status == 200);
+    // An empty part is refused (it once was stored, size 0).
+    auto empty = test::http_request(stack.port(), "PUT", base + "/parts/2", "", "application/octet-stream");
+    BOOST_TEST(empty.status == 422, empty.body);
+    BOOST_TEST(error_member(empty.body, "code") == "empty_part");
     BOOST_TEST(scalar(c, "SELECT count(*) FROM drover.upload_parts") == 1);
     BOOST_TEST(temp_files() == 0u);
     // Expect: 100-continue: the go-ahead comes before the body is sent.

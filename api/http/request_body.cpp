@@ -1,4 +1,4 @@
-#include "api/http/spooled_body.hpp"
+#include "api/http/request_body.hpp"
 
 #include <mutex>
 #include <utility>
@@ -7,13 +7,13 @@
 
 namespace drover::api::http {
 
-std::shared_ptr<const std::string> request_body(const Pistache::Http::Request& request,
+std::shared_ptr<const RequestBody> request_body(const Pistache::Http::Request& request,
                                                 Pistache::Http::ResponseWriter& response) {
     if (auto state = connection_state(response.getPeer())) {
         std::lock_guard lock(state->mutex);
         if (state->spooled_body) return std::exchange(state->spooled_body, nullptr);
     }
-    return std::make_shared<const std::string>(request.body());
+    return std::make_shared<const RequestBody>(RequestBody{request.body(), {}});
 }
 
 }  // namespace drover::api::http
