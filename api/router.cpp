@@ -157,7 +157,10 @@ void add_routes(Rest::Router& router, Handlers h, Authenticator& auth, const std
     t.add(Http::Method::Get, "/v1/jobs/:id/artifacts", keyed(auth, read, h.artifacts, &ArtifactsHandler::list));
     t.add(Http::Method::Get, "/v1/jobs/:id/artifacts.zip", keyed(auth, read, h.artifacts, &ArtifactsHandler::zip));
     t.add(Http::Method::Get, "/v1/jobs/:id/artifacts/:name", keyed(auth, read, h.artifacts, &ArtifactsHandler::download));
+    // HEAD: the same answer without its body (api/http/reply_writer.cpp drops it).
+    t.add(Http::Method::Head, "/v1/jobs/:id/artifacts/:name", keyed(auth, read, h.artifacts, &ArtifactsHandler::download));
     t.add(Http::Method::Get, "/v1/uploads/:id/content", keyed(auth, read, h.uploads, &UploadsHandler::content));
+    t.add(Http::Method::Head, "/v1/uploads/:id/content", keyed(auth, read, h.uploads, &UploadsHandler::content));
     t.add(Http::Method::Get, "/ga4gh/drs/v1/objects/:id", keyed(auth, read, h.drs, &DrsHandler::object));
     t.add(Http::Method::Get, "/ga4gh/drs/v1/objects/:id/access/:access_id", keyed(auth, read, h.drs, &DrsHandler::access));
     add_not_found(router);

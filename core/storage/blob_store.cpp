@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -27,11 +28,17 @@ void fsync_path(const std::filesystem::path& path, int flags) {
 
 void fsync_folder(const std::filesystem::path& folder) { fsync_path(folder, O_RDONLY | O_DIRECTORY); }
 
+// At most 1 MiB per call: one 8 MiB write() into the page cache measured 2-4x
+// slower than eight of 1 MiB on this machine's VM (python3 os.pwrite loop,
+// 1 GiB with an fsync per 8 MiB: 1.6-4.1 s against 0.75-1.3 s).
+constexpr std::size_t kWriteChunk = 1u << 20;
+
 void write_all(int fd, std::string_view bytes, const std::filesystem::path& path, std::int64_t offset) {
     std::size_t done = 0;
     while (done < bytes.size()) {
-        auto n = offset < 0 ? ::write(fd, bytes.data() + done, bytes.size() - done)
-                            : ::pwrite(fd, bytes.data() + done, bytes.size() - done,
+        auto len = std::min(kWriteChunk, bytes.size() - done);
+        auto n = offset < 0 ? ::write(fd, bytes.data() + done, len)
+                            : ::pwrite(fd, bytes.data() + done, len,
                                        static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
         if (n < 0) {
             if (errno == EINTR) continue;

@@ -173,6 +173,35 @@ BOOST_AUTO_TEST_CASE(a_full_storage_evicts_what_it_may_and_an_upload_that_still_
     BOOST_TEST(files("tmp").empty());
 }
 
+// HEAD on a download route: the GET's headers (Content-Length, ETag), no
+// body — the next answer on the connection follows the header block at once.
+BOOST_AUTO_TEST_CASE(head_on_an_upload_s_content_answers_its_headers_without_the_body) {
+    auto zip = ZipBuilder().file("a.txt", "some content").bytes();
+    auto created = upload(zip);
+    BOOST_TEST_REQUIRE(created.status == 201, created.body);
+    std::string id = parse_json(created.body)["id"].GetString();
+    e2e::RawConnection conn(stack.port());
+    BOOST_REQUIRE(conn.send(e2e::request_bytes("HEAD", "/v1/uploads/" + id + "/content") +
+                            e2e::request_bytes("GET", "/healthz", "", "Connection: close\r\n")));
+    BOOST_TEST(conn.closed_by_peer(std::chrono::seconds(5)));
+    const std::string& got = conn.unread();
+    auto end = got.find("\r\n\r\n");
+    BOOST_TEST_REQUIRE(end != std::string::npos, got);
+    auto head = got.substr(0, end + 4);
+    BOOST_TEST(head.starts_with("HTTP/1.1 200"), head);
+    BOOST_TEST(head.find("Content-Length: " + std::to_string(zip.size()) + "\r\n") != std::string::npos, head);
+    BOOST_TEST(head.find("ETag: \"" + sha256_hex(zip) + "\"") != std::string::npos, head);
+    BOOST_TEST(got.substr(end + 4).starts_with("HTTP/1.1 200"), "after the HEAD answer: " << got.substr(end + 4, 40));
+    BOOST_TEST(got.find(R"({"status":"ok"})") != std::string::npos);
+    // Another app's key: the same 404 as GET.
+    e2e::RawConnection other(stack.port());
+    BOOST_REQUIRE(other.send("HEAD /v1/uploads/" + id + "/content HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                             other_key + "\r\nConnection: close\r\n\r\n"));
+    BOOST_TEST(other.closed_by_peer(std::chrono::seconds(5)));
+    BOOST_TEST(other.unread().starts_with("HTTP/1.1 404"), other.unread());
+    BOOST_TEST(other.unread().ends_with("\r\n\r\n"), "a HEAD answer has no body");
+}
+
 BOOST_AUTO_TEST_CASE(a_parted_upload_is_assembled_checked_and_stored_like_one) {
     std::string text;
     while (text.size() < 250000) text += "line " + std::to_string(text.size()) + " of a large input file\n";
