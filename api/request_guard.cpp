@@ -77,6 +77,7 @@ constexpr std::size_t kDrainLimit = 64u << 20;
 // (Content-Length: 0). Pistache 0.0.5 reads 4 KiB per recv() and runs its
 // parser over every byte; an 8 MiB part cost ~2,000 reads and five copies.
 constexpr std::size_t kSpoolMinBytes = 256u << 10;
+constexpr std::size_t kSpoolReadBytes = 1u << 20;  // the largest read into a spooled body
 
 using http::ConnectionState;
 using http::now_ms;
@@ -246,9 +247,10 @@ private:
                 if (scan.head_complete && scan.body_size >= kSpoolMinBytes && spooled_route(pending)) {
                     state->spool_head = pending.substr(0, scan.head_size);
                     state->spool_close = scan.close;
+                    // Memory grows with the bytes that arrive, never with what
+                    // Content-Length claims (a client may claim and not send).
                     state->spool = std::make_shared<http::RequestBody>();
-                    state->spool->bytes.resize(static_cast<std::size_t>(scan.body_size));
-                    state->spool_filled = 0;
+                    state->spool_size = static_cast<std::size_t>(scan.body_size);  // the size expected
                     state->spool_hash = std::make_unique<crypto::Sha256Stream>();
                     pending.erase(0, scan.head_size);
                     continue;  // the loop above fills it
@@ -266,32 +268,39 @@ private:
     // reactor thread, reads the rest straight from the socket until it would
     // block (the reactor calls onInput again when more comes; an end of file
     // or an error is left to Pistache's own read, which reports it). True
-    // once the body is whole.
-    // The hash is computed here, as the bytes come, so that the client's
-    // sending and the hashing overlap instead of following each other.
+    // once the body is whole. The hash is computed here, as the bytes come,
+    // so that the client's sending and the hashing overlap.
     static bool fill_spool(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& state, bool on_reactor) {
         auto& body = state.spool->bytes;
+        const std::size_t expected = state.spool_size;
+        auto add = [&](const char* data, std::size_t n) {
+            if (body.capacity() < body.size() + n) {
+                body.reserve(std::min(expected, std::max(2 * body.capacity(), body.size() + n)));
+            }
+            body.append(data, n);
+            state.spool_hash->update(std::string_view(data, n));
+        };
         auto& pending = state.pending;
-        auto take = std::min(pending.size(), body.size() - state.spool_filled);
-        std::copy_n(pending.data(), take, body.data() + state.spool_filled);
-        state.spool_hash->update(std::string_view(body.data() + state.spool_filled, take));
+        auto take = std::min(pending.size(), expected - body.size());
+        add(pending.data(), take);
         pending.erase(0, take);
-        state.spool_filled += take;
-        while (on_reactor && state.spool_filled < body.size()) {
-            auto n = ::recv(peer->fd(), body.data() + state.spool_filled, body.size() - state.spool_filled,
-                            MSG_DONTWAIT);
-            if (n <= 0) break;
-            state.spool_hash->update(std::string_view(body.data() + state.spool_filled, static_cast<std::size_t>(n)));
-            state.spool_filled += static_cast<std::size_t>(n);
-            state.last_activity_ms = now_ms();
+        if (on_reactor && body.size() < expected) {
+            thread_local std::unique_ptr<char[]> scratch(new char[kSpoolReadBytes]);
+            while (body.size() < expected) {
+                auto n = ::recv(peer->fd(), scratch.get(), std::min(kSpoolReadBytes, expected - body.size()),
+                                MSG_DONTWAIT);
+                if (n <= 0) break;
+                add(scratch.get(), static_cast<std::size_t>(n));
+                state.last_activity_ms = now_ms();
+            }
         }
-        return state.spool_filled == body.size();
+        return body.size() == expected;
     }
 
     static void end_spool(ConnectionState& state) {
         state.spool.reset();
         state.spool_hash.reset();
-        state.spool_filled = 0;
+        state.spool_size = 0;
         state.spool_head = std::string();
         state.spool_close = false;
     }

@@ -42,9 +42,9 @@ struct ConnectionState {
     // A large upload body the guard reads itself, in large reads straight
     // into its final buffer, instead of passing it through Pistache's parser
     // 4 KiB at a time (api/http/request_body.hpp): the body being received,
-    // how much of it arrived, its hash so far, and its request's header block.
+    // its expected size, its hash so far, and its request's header block.
     std::shared_ptr<RequestBody> spool;
-    std::size_t spool_filled = 0;
+    std::size_t spool_size = 0;  // the body's size (Content-Length); `spool` holds what arrived
     std::unique_ptr<crypto::Sha256Stream> spool_hash;
     std::string spool_head;
     bool spool_close = false;

@@ -412,6 +412,29 @@ BOOST_AUTO_TEST_CASE(large_part_bodies_read_by_the_guard_arrive_whole_and_leave_
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     BOOST_TEST(test::http_request(stack.port(), "GET", "/healthz").status == 200);
+    // Claiming a large body costs nothing until it arrives: 30 connections
+    // that announce 2 MiB parts and send none of it.
+    {
+        auto rss_kib = [&] {
+            for (const auto& line : e2e::read_lines("/proc/" + std::to_string(stack.api().pid()) + "/status")) {
+                if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+            }
+            return -1LL;
+        };
+        auto before = rss_kib();
+        std::vector<std::unique_ptr<e2e::RawConnection>> claims;
+        for (int i = 0; i < 30; ++i) {
+            claims.push_back(std::make_unique<e2e::RawConnection>(stack.port()));
+            BOOST_REQUIRE(claims.back()->send(part_request(base + "/parts/2", "", 2 << 20)));
+        }
+        BOOST_TEST(test::http_request(stack.port(), "GET", "/healthz").status == 200);  // all 30 heads were read
+        auto grown = rss_kib() - before;
+#if !defined(__SANITIZE_ADDRESS__)
+        BOOST_TEST(grown < 8 * 1024, "RSS grew by " << grown << " KiB for 60 MiB claimed and not sent");
+#else
+        BOOST_TEST_MESSAGE("RSS grew by " << grown << " KiB (not bounded under AddressSanitizer)");
+#endif
+    }
     // An empty part is refused (it once was stored, size 0).
     auto empty = test::http_request(stack.port(), "PUT", base + "/parts/2", "", "application/octet-stream");
     BOOST_TEST(empty.status == 422, empty.body);
