@@ -194,6 +194,9 @@ void UploadsHandler::complete(RequestContext ctx, const Pistache::Rest::Request&
     auto expected = expected_sha256(request.body());
     db_.run(std::move(response), ctx, [this, id, expected, ctx](db::Connection& conn) {
         UploadSessionStore sessions(conn, blobs_);
+        // Until the upload is stored: no part of this session is written, and
+        // no other completion of it runs, while its files are read and moved.
+        auto files_lock = sessions.lock_files(id);
         auto session = sessions.get(id, ctx.app);
         if (!session) throw NotFound("no such upload session");
         // Parts sent in order are already one file, the session's data file;

@@ -60,8 +60,10 @@ std::optional<UploadPart> UploadSessionStore::put_part(std::int64_t id, const st
     const std::string hash = sha256.empty() ? storage::sha256_hex(bytes) : sha256;
     const auto size = static_cast<std::int64_t>(bytes.size());
     return db::in_transaction(conn_, [&]() -> std::optional<UploadPart> {
-        // The session row lock: parts of one session are written one at a
-        // time, so a part's file and its row always agree.
+        // The session's files lock (a completion in progress reads them), then
+        // its row lock: parts of one session are written one at a time, so a
+        // part's file and its row always agree.
+        conn_.query("uploads/lock_session_files_for_part", db::Params().add(id));
         if (conn_.query("uploads/lock_session", db::Params().add(id).add(app).null()).empty()) return std::nullopt;
         auto rows = conn_.query("uploads/list_parts", db::Params().add(id));
         std::int64_t total = size;
@@ -123,6 +125,19 @@ void UploadSessionStore::write_durably(const std::filesystem::path& path, std::s
     } catch (...) {
         if (fd >= 0) ::close(fd);
         throw;
+    }
+}
+
+UploadSessionStore::FilesLock::FilesLock(db::Connection& conn, std::int64_t id) : conn_(conn), id_(id) {
+    conn_.query("uploads/lock_session_files", db::Params().add(id_));
+}
+
+UploadSessionStore::FilesLock::~FilesLock() {
+    if (conn_.broken()) return;  // a lost connection released it
+    try {
+        conn_.query("uploads/unlock_session_files", db::Params().add(id_));
+    } catch (...) {
+        // Released with the connection at the latest; nothing better to do here.
     }
 }
 

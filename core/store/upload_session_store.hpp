@@ -50,6 +50,22 @@ public:
     // would pass `max_total`.
     std::optional<UploadPart> put_part(std::int64_t id, const std::string& app, std::int64_t number,
                                        std::string_view bytes, const std::string& sha256, std::int64_t max_total);
+    // Held while a session is completed (from before get() to after the
+    // upload is stored): parts of that session, and another completion of
+    // it, wait; the lock goes with the object (or with the connection).
+    class FilesLock {
+    public:
+        FilesLock(db::Connection& conn, std::int64_t id);
+        ~FilesLock();
+        FilesLock(const FilesLock&) = delete;
+        FilesLock& operator=(const FilesLock&) = delete;
+
+    private:
+        db::Connection& conn_;
+        std::int64_t id_;
+    };
+    FilesLock lock_files(std::int64_t id) { return FilesLock(conn_, id); }
+
     // Throws InputError missing_parts unless the parts are 1..N without gaps.
     static void check_complete(const UploadSession& session);
     // The session's data file when it holds every part, in order and nothing

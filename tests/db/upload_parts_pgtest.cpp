@@ -5,8 +5,11 @@
 // attempt left in the data file are never part of it.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/crypto.hpp"
 #include "core/error.hpp"
@@ -142,6 +145,33 @@ BOOST_AUTO_TEST_CASE(gaps_and_missing_data_are_refused_not_papered_over) {
     std::filesystem::resize_file(sessions.folder(id) / "data", 0);
     auto s = session();
     BOOST_CHECK_THROW(assembled(), Error);
+}
+
+BOOST_AUTO_TEST_CASE(a_part_waits_while_its_session_is_being_completed) {
+    // complete reads the data file, then moves it into place: a part written
+    // meanwhile (the next one in order goes into that file) would change
+    // what was hashed. It waits for the completion's lock instead.
+    put(1, "first ");
+    std::atomic<bool> written{false};
+    std::thread writer;
+    {
+        auto lock = sessions.lock_files(id);
+        writer = std::thread([&] {
+            auto other = database.connect();
+            UploadSessionStore(other, blobs).put_part(id, "default", 2, "second", "", 1 << 20);
+            written = true;
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        BOOST_TEST(!written.load(), "the part was written while the session was being completed");
+        BOOST_TEST(read(sessions.folder(id) / "data") == "first ");
+    }
+    writer.join();
+    BOOST_TEST(written.load());
+    BOOST_TEST(read(sessions.folder(id) / "data") == "first second");
+    // Another session is not held up by this one's lock.
+    auto lock = sessions.lock_files(id);
+    auto other_id = sessions.create("default", 3600).id;
+    BOOST_TEST(sessions.put_part(other_id, "default", 1, "x", "", 1 << 20).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
