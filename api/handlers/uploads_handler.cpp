@@ -241,16 +241,22 @@ void UploadsHandler::complete(RequestContext ctx, const Pistache::Rest::Request&
         upload.uncompressed_size = static_cast<std::int64_t>(summary.uncompressed_size);
         Upload stored;
         try {
+            // The session's rows go in the upload's own transaction: a crash
+            // after the commit cannot leave a session to complete twice, and a
+            // crash before it leaves the session whole (its data file was
+            // linked, not moved).
+            auto forget_session = [&] { sessions.forget(id); };
             stored = store_evicting(conn, size, [&] {
                 UploadStore store(conn, blobs_);
-                return in_place ? store.store(upload, sha256, *in_place, size, options_.max_storage_bytes)
-                                : store.store(upload, sha256, *copy, options_.max_storage_bytes);
+                return in_place
+                           ? store.store(upload, sha256, *in_place, size, options_.max_storage_bytes, forget_session)
+                           : store.store(upload, sha256, *copy, options_.max_storage_bytes, forget_session);
             });
         } catch (const StorageFull& e) {
             spdlog::warn("request {}: {}", ctx.request_id, e.what());
             return error_reply(Code::Insufficient_Storage, "storage_full", e.what(), ctx);
         }
-        sessions.remove(id);
+        sessions.remove_files(id);
         Reply reply{Code::Created, upload_to_json(stored), {}};
         reply.headers.emplace_back("Location", options_.root_path + "/v1/uploads/" + std::to_string(stored.id));
         return reply;

@@ -129,11 +129,13 @@ bool BlobStore::adopt(TempFile& file, const std::string& sha256) {
     return true;
 }
 
-bool BlobStore::adopt(const std::filesystem::path& file, const std::string& sha256) {
+bool BlobStore::link(const std::filesystem::path& file, const std::string& sha256) {
     auto target = path_of(sha256);
-    if (std::filesystem::exists(target)) return false;
     std::filesystem::create_directories(target.parent_path());
-    std::filesystem::rename(file, target);
+    if (::link(file.c_str(), target.c_str()) != 0) {
+        if (errno == EEXIST) return false;
+        throw Error("cannot link " + file.string() + " to " + target.string() + ": " + std::strerror(errno));
+    }
     fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
     return true;
 }

@@ -55,10 +55,11 @@ public:
     // it is already there (the temp file is then removed). True when this
     // call created the blob.
     bool adopt(TempFile& file, const std::string& sha256);
-    // The same for a finished, fsynced file elsewhere under the root (a
-    // parted upload's data file): renamed into place, or left where it is
-    // when the blob exists already.
-    bool adopt(const std::filesystem::path& file, const std::string& sha256);
+    // A finished, fsynced file elsewhere under the root (a parted upload's
+    // data file) becomes blob `sha256` as a second name (a hard link: no copy),
+    // unless the blob exists already. The file keeps its first name until the
+    // caller removes it: a crash before the upload's commit loses nothing.
+    bool link(const std::filesystem::path& file, const std::string& sha256);
     std::filesystem::path temp_dir() const { return root_ / "tmp"; }
     // Removes a blob's file; false when there was none.
     bool remove(const std::string& sha256);

@@ -196,7 +196,13 @@ void UploadSessionStore::assemble(const UploadSession& session, storage::TempFil
 }
 
 void UploadSessionStore::remove(std::int64_t id) {
-    conn_.query("uploads/delete_session", db::Params().add(id));
+    forget(id);
+    remove_files(id);
+}
+
+void UploadSessionStore::forget(std::int64_t id) { conn_.query("uploads/delete_session", db::Params().add(id)); }
+
+void UploadSessionStore::remove_files(std::int64_t id) {
     std::error_code ignored;
     std::filesystem::remove_all(folder(id), ignored);
 }

@@ -77,6 +77,11 @@ public:
     void assemble(const UploadSession& session, storage::TempFile& into);
     // The session's rows and part files.
     void remove(std::int64_t id);
+    // The session's rows only (in the transaction that stores its upload);
+    // its folder is removed after the commit (remove_files), or by the
+    // sessions sweep, which removes folders without a session.
+    void forget(std::int64_t id);
+    void remove_files(std::int64_t id);
 
     std::filesystem::path folder(std::int64_t id) const { return blobs_.root() / "sessions" / std::to_string(id); }
 

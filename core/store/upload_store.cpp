@@ -32,18 +32,19 @@ Upload UploadStore::store(const NewUpload& upload, const std::string& sha256, st
 }
 
 Upload UploadStore::store(const NewUpload& upload, const std::string& sha256, storage::TempFile& file,
-                          std::int64_t max_storage_bytes) {
+                          std::int64_t max_storage_bytes, const std::function<void()>& also) {
     return store_with(upload, sha256, static_cast<std::int64_t>(file.size()),
-                      [&] { return blobs_.adopt(file, sha256); }, max_storage_bytes);
+                      [&] { return blobs_.adopt(file, sha256); }, max_storage_bytes, also);
 }
 
 Upload UploadStore::store(const NewUpload& upload, const std::string& sha256, const std::filesystem::path& file,
-                          std::int64_t size, std::int64_t max_storage_bytes) {
-    return store_with(upload, sha256, size, [&] { return blobs_.adopt(file, sha256); }, max_storage_bytes);
+                          std::int64_t size, std::int64_t max_storage_bytes, const std::function<void()>& also) {
+    return store_with(upload, sha256, size, [&] { return blobs_.link(file, sha256); }, max_storage_bytes, also);
 }
 
 Upload UploadStore::store_with(const NewUpload& upload, const std::string& sha256, std::int64_t size,
-                               const std::function<bool()>& place, std::int64_t max_storage_bytes) {
+                               const std::function<bool()>& place, std::int64_t max_storage_bytes,
+                               const std::function<void()>& also) {
     return db::in_transaction(conn_, [&] {
         // The row first: its lock makes a sweep that deletes this blob wait
         // for us (and us for it), so the file we rely on cannot vanish
@@ -68,6 +69,7 @@ Upload UploadStore::store_with(const NewUpload& upload, const std::string& sha25
                                                        .add(upload.entries)
                                                        .add(upload.uncompressed_size)
                                                        .null());
+            if (also) also();
             return upload_from_row(r, 0);
         } catch (...) {
             // Still holding the blob row's lock: nobody else can have come to

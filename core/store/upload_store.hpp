@@ -51,19 +51,23 @@ public:
     // Throws StorageFull when new content would not fit under max_storage_bytes (0: no cap).
     Upload store(const NewUpload& upload, const std::string& sha256, std::string_view bytes,
                  std::int64_t max_storage_bytes);
-    // The same for content already written to a finished TempFile of this BlobStore.
+    // The same for content already written to a finished TempFile of this
+    // BlobStore. `also` runs in the storing transaction, after the upload row
+    // is inserted (a completed session's rows are deleted there).
     Upload store(const NewUpload& upload, const std::string& sha256, storage::TempFile& file,
-                 std::int64_t max_storage_bytes);
-    // The same for a finished file under the storage root of `size` bytes
-    // (a parted upload's data file), moved into place.
+                 std::int64_t max_storage_bytes, const std::function<void()>& also = {});
+    // The same for a finished file under the storage root of `size` bytes (a
+    // parted upload's data file), linked into place: it keeps its own name
+    // until the caller removes it.
     Upload store(const NewUpload& upload, const std::string& sha256, const std::filesystem::path& file,
-                 std::int64_t size, std::int64_t max_storage_bytes);
+                 std::int64_t size, std::int64_t max_storage_bytes, const std::function<void()>& also = {});
     std::optional<Upload> get(std::int64_t id, const std::string& app);
 
 private:
     // place(): puts the file in place; true when it created it.
     Upload store_with(const NewUpload& upload, const std::string& sha256, std::int64_t size,
-                      const std::function<bool()>& place, std::int64_t max_storage_bytes);
+                      const std::function<bool()>& place, std::int64_t max_storage_bytes,
+                      const std::function<void()>& also = {});
 
     db::Connection& conn_;
     storage::BlobStore& blobs_;

@@ -14,6 +14,7 @@
 #include "core/crypto.hpp"
 #include "core/error.hpp"
 #include "core/store/upload_session_store.hpp"
+#include "core/store/upload_store.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace drover;
@@ -172,6 +173,27 @@ BOOST_AUTO_TEST_CASE(a_part_waits_while_its_session_is_being_completed) {
     auto lock = sessions.lock_files(id);
     auto other_id = sessions.create("default", 3600).id;
     BOOST_TEST(sessions.put_part(other_id, "default", 1, "x", "", 1 << 20).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(completing_links_the_data_file_so_a_failed_commit_leaves_the_session_whole) {
+    put(1, "whole ");
+    put(2, "content");
+    auto data = *sessions.assembled_in_place(session());
+    const auto sha = storage::sha256_hex("whole content");
+    NewUpload upload{"default", "application/zip", 1, 13};
+    // Fails inside the storing transaction, after the blob is linked and the
+    // upload row inserted (where a crash or a lost connection would hit).
+    BOOST_CHECK_THROW(UploadStore(conn, blobs).store(upload, sha, data, 13, 0, [] { throw Error("boom"); }), Error);
+    BOOST_TEST(!std::filesystem::exists(blobs.path_of(sha)));  // the link it made is gone
+    BOOST_TEST(read(data) == "whole content");                    // the session's file is not
+    BOOST_TEST(session().parts.size() == 2u);
+    // Completed for real: the rows go with the upload's commit, the blob holds the bytes.
+    auto stored = UploadStore(conn, blobs).store(upload, sha, data, 13, 0, [&] { sessions.forget(id); });
+    BOOST_TEST(stored.sha256 == sha);
+    BOOST_TEST(!sessions.get(id, "default").has_value());
+    sessions.remove_files(id);
+    BOOST_TEST(!std::filesystem::exists(sessions.folder(id)));
+    BOOST_TEST(read(blobs.path_of(sha)) == "whole content");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
