@@ -150,16 +150,16 @@ CREATE TABLE drover.jobs (
     errors jsonb DEFAULT '[]'::jsonb NOT NULL,
     cancel_requested_at timestamp with time zone,
     upload_id bigint,
-    CONSTRAINT jobs_app_valid CHECK ((app ~ '^[A-Za-z0-9_.:-]{1,64}$'::text)),
+    CONSTRAINT jobs_app_valid CHECK ((((length(app) >= 1) AND (length(app) <= 64)) AND (app !~ '[^A-Za-z0-9_.:-]'::text))),
     CONSTRAINT jobs_args_object CHECK ((jsonb_typeof(args) = 'object'::text)),
     CONSTRAINT jobs_attempt_range CHECK (((attempt >= 0) AND (attempt <= max_attempts))),
     CONSTRAINT jobs_errors_array CHECK ((jsonb_typeof(errors) = 'array'::text)),
     CONSTRAINT jobs_finished_iff_final CHECK (((status = ANY (ARRAY['succeeded'::drover.job_status, 'failed'::drover.job_status, 'cancelled'::drover.job_status])) = (finished_at IS NOT NULL))),
-    CONSTRAINT jobs_kind_valid CHECK ((kind ~ '^[A-Za-z0-9_.:-]{1,128}$'::text)),
+    CONSTRAINT jobs_kind_valid CHECK ((((length(kind) >= 1) AND (length(kind) <= 128)) AND (kind !~ '[^A-Za-z0-9_.:-]'::text))),
     CONSTRAINT jobs_lease_iff_running CHECK (((status = 'running'::drover.job_status) = ((lease_owner IS NOT NULL) AND (lease_expires_at IS NOT NULL)))),
     CONSTRAINT jobs_max_attempts_positive CHECK (((max_attempts >= 1) AND (max_attempts <= 1000))),
     CONSTRAINT jobs_progress_range CHECK (((progress_percent IS NULL) OR ((progress_percent >= 0) AND (progress_percent <= 100)))),
-    CONSTRAINT jobs_queue_valid CHECK ((queue ~ '^[A-Za-z0-9_.:-]{1,64}$'::text)),
+    CONSTRAINT jobs_queue_valid CHECK ((((length(queue) >= 1) AND (length(queue) <= 64)) AND (queue !~ '[^A-Za-z0-9_.:-]'::text))),
     CONSTRAINT jobs_running_has_started CHECK (((status <> 'running'::drover.job_status) OR (started_at IS NOT NULL))),
     CONSTRAINT jobs_timeout_positive CHECK (((timeout_s IS NULL) OR (timeout_s > 0))),
     CONSTRAINT jobs_unique_key_length CHECK (((unique_key IS NULL) OR ((length(unique_key) >= 1) AND (length(unique_key) <= 256))))
@@ -1056,4 +1056,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000034'),
     ('20261201000041'),
     ('20261201000050'),
-    ('20261201001200');
+    ('20261201001200'),
+    ('20261201001300');
