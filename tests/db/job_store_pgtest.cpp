@@ -134,6 +134,43 @@ BOOST_AUTO_TEST_CASE(a_claim_from_a_position_starts_after_it) {
     BOOST_TEST(status(a) == "running");
 }
 
+// The claim reads its first priority level apart from the others, where
+// run_at bounds the scan (jobs/claim.sql): order across levels, with future
+// jobs between the due ones, from the head and from a position.
+BOOST_AUTO_TEST_CASE(claims_across_priority_levels_skip_future_jobs) {
+    auto p5_future = add("default", 5, "2999-01-01T00:00:00Z");
+    auto p5 = add("default", 5, "2020-01-01T00:00:00Z");
+    auto p0_b = add("default", 0, "2020-01-02T00:00:00Z");
+    auto p0_future = add("default", 0, "2999-01-01T00:00:00Z");
+    auto p0_a = add("default", 0, "2020-01-01T00:00:00Z");
+    auto pm3 = add("default", -3, "2020-01-01T00:00:00Z");
+    auto pm3_future = add("default", -3, "2999-01-01T00:00:00Z");
+    auto first = store.claim("w", "default", 2, 30);
+    BOOST_REQUIRE(first.size() == 2u);
+    BOOST_TEST(first[0].id == p5);
+    BOOST_TEST(first[1].id == p0_a);
+    // From the position (level 0): the rest of level 0, then the level below.
+    auto next = store.claim("w", "default", 10, 30, std::nullopt, ClaimPosition::of(first[1]));
+    std::vector<std::int64_t> order;
+    for (const auto& j : next) order.push_back(j.id);
+    BOOST_TEST((order == std::vector<std::int64_t>{p0_b, pm3}));
+    BOOST_TEST(store.claim("w", "default", 10, 30).empty());
+    for (auto id : {p5_future, p0_future, pm3_future}) BOOST_TEST(status(id) == "pending");
+    // An empty claim does not walk the future jobs of its level: 50,000 of
+    // them fill ~150 leaf pages of jobs_claimable; the claim reads a few.
+    conn.exec("INSERT INTO drover.jobs (kind, run_at) SELECT 'noop', '2999-01-01' FROM generate_series(1, 50000)");
+    auto index_pages = [&] {
+        conn.exec("SELECT pg_stat_force_next_flush()");
+        return conn.exec("SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes "
+                         "WHERE indexrelname = 'jobs_claimable'")
+            .int64(0, 0);
+    };
+    auto before = index_pages();
+    BOOST_TEST(store.claim("w", "default", 10, 30).empty());
+    auto read = index_pages() - before;
+    BOOST_TEST(read < 40, "index pages read by an empty claim: " << read);
+}
+
 BOOST_AUTO_TEST_CASE(claim_sets_running_lease_and_attempt) {
     auto id = add();
     auto c = store.claim("worker-1", "default", 10, 30);

@@ -201,6 +201,67 @@ BOOST_AUTO_TEST_CASE(jobs_lean_writes_applies_to_a_populated_jobs_table) {
     BOOST_TEST(count("SELECT count(*) FROM drover.jobs WHERE status = 'running'") == 100);
 }
 
+// jobs_cheaper_name_checks (issue 12) respells drover.jobs' name checks: it
+// must apply to a table full of jobs and roll back from one, and the same
+// names must be refused and accepted on either side of it.
+BOOST_AUTO_TEST_CASE(jobs_cheaper_name_checks_applies_to_a_populated_jobs_table) {
+    test::TestDatabase database(false);
+    std::string out;
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    auto conn = database.connect();
+    auto count = [&](const std::string& sql) { return conn.exec(sql).int64(0, 0); };
+    // The old spelling: one anchored regular expression with a repetition.
+    auto old_checks = [&] {
+        return count("SELECT count(*) FROM pg_constraint WHERE conrelid = 'drover.jobs'::regclass "
+                     "AND conname IN ('jobs_app_valid', 'jobs_kind_valid', 'jobs_queue_valid') "
+                     "AND pg_get_constraintdef(oid) LIKE '%{1,%'");
+    };
+    auto refused = [&](const std::string& sql) {
+        try {
+            conn.exec(sql);
+        } catch (const DbError& e) {
+            return e.sqlstate() == "23514";
+        }
+        return false;
+    };
+    auto same_rule = [&] {
+        BOOST_TEST(refused("INSERT INTO drover.jobs (kind) VALUES ('bad kind')"));
+        BOOST_TEST(refused("INSERT INTO drover.jobs (kind) VALUES ('')"));
+        BOOST_TEST(refused("INSERT INTO drover.jobs (kind) VALUES (E'noop\\n')"));
+        BOOST_TEST(refused("INSERT INTO drover.jobs (kind) VALUES ('caf\u00e9')"));
+        BOOST_TEST(refused("INSERT INTO drover.jobs (kind, queue) VALUES ('noop', '')"));
+        BOOST_TEST(refused("INSERT INTO drover.jobs (kind, queue) VALUES ('noop', repeat('q', 65))"));
+        BOOST_TEST(refused("INSERT INTO drover.jobs (kind, queue) VALUES ('noop', 'a/b')"));
+        BOOST_TEST(refused("INSERT INTO drover.jobs (kind) VALUES (repeat('k', 129))"));
+        BOOST_TEST(refused("UPDATE drover.jobs SET queue = 'a b' WHERE id = 1"));
+        // The longest names allowed, and every character of the class, still are.
+        BOOST_TEST(count("WITH i AS (INSERT INTO drover.jobs (kind, queue) VALUES (repeat('k', 128), "
+                         "'Az09_.:-' || repeat('q', 56)) RETURNING id) SELECT count(*) FROM i") == 1);
+    };
+    for (int i = 0; i < 20 && old_checks() == 0; ++i) {
+        BOOST_REQUIRE_MESSAGE(dbmate(database, {"rollback"}, &out) == 0, out);
+    }
+    BOOST_REQUIRE(old_checks() == 3);
+    conn.exec("INSERT INTO drover.jobs (kind, queue) SELECT 'noop', 'q' || (g % 3) FROM generate_series(1, 5000) AS g");
+    conn.exec("UPDATE drover.jobs SET status = 'running', attempt = 1, lease_owner = 'w', "
+              "lease_expires_at = now() + interval '1 minute', started_at = now() WHERE id <= 100");
+    conn.exec("UPDATE drover.jobs SET status = 'succeeded', attempt = 1, started_at = now(), finished_at = now() "
+              "WHERE id > 4000");
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    BOOST_TEST(old_checks() == 0);
+    BOOST_TEST(count("SELECT count(*) FROM pg_constraint WHERE conrelid = 'drover.jobs'::regclass "
+                     "AND conname IN ('jobs_app_valid', 'jobs_kind_valid', 'jobs_queue_valid') AND convalidated") == 3);
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs") == 5000);
+    same_rule();
+    // And back, with the jobs in place.
+    for (int i = 0; i < 20 && old_checks() == 0; ++i) {
+        BOOST_REQUIRE_MESSAGE(dbmate(database, {"rollback"}, &out) == 0, out);
+    }
+    BOOST_TEST(old_checks() == 3);
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs") == 5001);
+    same_rule();
+}
+
 BOOST_AUTO_TEST_CASE(committed_schema_dump_is_current) {
     test::TestDatabase database(false);
     auto conn = database.connect();
