@@ -1,11 +1,12 @@
 #pragma once
-// Starting one child process from a threaded worker: fork, then only system
-// calls in the child (no allocation, no locks) — its own process group,
-// default signal handling, the given fds moved into place and every other fd
-// closed, resource limits, the parent-death signal, exec (the job's user is
-// setpriv's business, inside the sandbox: sandbox.hpp).
-// posix_spawn cannot set limits nor the parent-death signal; a fork of the worker
-// (~10 MB) costs far less than the sandbox it starts (bench/run command_spawn).
+// Starting one child process from a threaded worker: a clone that shares the
+// worker's memory until exec (as posix_spawn's), or a fork-like clone into a
+// PID namespace of its own, then only system calls in the child (no
+// allocation, no locks) — its own process group, default signal handling,
+// the given fds moved into place and every other fd closed, resource
+// limits, the parent-death signal, exec (the job's user is setpriv's
+// business, inside the sandbox: sandbox.hpp). posix_spawn itself cannot set
+// limits nor the parent-death signal.
 #include <sys/types.h>
 
 #include <optional>
@@ -44,7 +45,7 @@ struct Spawned {
     int error = 0;   // errno of the failed exec (or of the user switch), when pid is -1
 };
 
-// Throws std::system_error when fork itself fails.
+// Throws std::system_error when the clone itself fails.
 Spawned spawn_child(const ChildSpec& spec);
 
 }  // namespace drover::worker
