@@ -72,9 +72,9 @@ template struct PrivateMember<RouterRoutes, &Rest::Router::routes>;
 constexpr std::size_t kDrainLimit = 64u << 20;
 
 // A body of an upload route (RequestLimits::large) at least this large is
-// spooled: the guard reads it itself, straight from the socket into one
-// buffer of its final size, and hands Pistache the header block alone
-// (Content-Length: 0). Pistache 0.0.5 reads 4 KiB per recv() and runs its
+// spooled: the guard reads it itself, up to 1 MiB per read from the socket,
+// into one buffer that grows with what arrives, and hands Pistache the header
+// block alone (Content-Length: 0). Pistache 0.0.5 reads 4 KiB per recv() and runs its
 // parser over every byte; an 8 MiB part cost ~2,000 reads and five copies.
 constexpr std::size_t kSpoolMinBytes = 256u << 10;
 constexpr std::size_t kSpoolReadBytes = 1u << 20;  // the largest read into a spooled body

@@ -39,9 +39,9 @@ struct ConnectionState {
     std::size_t dropped = 0;    // bytes read and thrown away while closing
     bool read_shut = false;
     std::function<void(bool close)> on_written;  // set by the guard; any thread
-    // A large upload body the guard reads itself, in large reads straight
-    // into its final buffer, instead of passing it through Pistache's parser
-    // 4 KiB at a time (api/http/request_body.hpp): the body being received,
+    // A large upload body the guard reads itself, up to 1 MiB per read,
+    // instead of passing it through Pistache's parser 4 KiB at a time
+    // (api/http/request_body.hpp): the body being received,
     // its expected size, its hash so far, and its request's header block.
     std::shared_ptr<RequestBody> spool;
     std::size_t spool_size = 0;  // the body's size (Content-Length); `spool` holds what arrived

@@ -1,7 +1,6 @@
 #include "core/store/upload_session_store.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -95,11 +94,13 @@ std::optional<UploadPart> UploadSessionStore::put_part(std::int64_t id, const st
             // Whatever lies past `offset` was written by an attempt that never
             // committed: it is overwritten, and cut off.
             write_durably(dir / "data", bytes, offset);
+            if (offset == 0) storage::fsync_folder(dir);  // the data file's name
             data_offset = offset;
         } else {
             auto temp = dir / (std::to_string(number) + ".tmp-" + crypto::to_hex(crypto::random_bytes(8)));
             write_durably(temp, bytes, 0);
             std::filesystem::rename(temp, dir / std::to_string(number));
+            storage::fsync_folder(dir);  // the rename, before the row names the file
         }
         auto r = conn_.query("uploads/put_part",
                              db::Params().add(id).add(number).add(size).add(hash).add(data_offset));
@@ -108,20 +109,17 @@ std::optional<UploadPart> UploadSessionStore::put_part(std::int64_t id, const st
 }
 
 // Writes `bytes` at `offset` of `path` (created if missing), cuts the file
-// there, and fsyncs it (and its folder when the file is new).
+// there, and fsyncs it (its name is the caller's to make durable).
 void UploadSessionStore::write_durably(const std::filesystem::path& path, std::string_view bytes, std::int64_t offset) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) throw Error("cannot open " + path.string() + ": " + std::strerror(errno));
     try {
-        struct stat st {};
-        bool created = ::fstat(fd, &st) == 0 && st.st_size == 0 && offset == 0;
         storage::write_all(fd, bytes, path, offset);
         if (::ftruncate(fd, offset + static_cast<std::int64_t>(bytes.size())) != 0 || ::fsync(fd) != 0) {
             throw Error("cannot write " + path.string() + ": " + std::strerror(errno));
         }
         ::close(fd);
         fd = -1;
-        if (created) storage::fsync_folder(path.parent_path());
     } catch (...) {
         if (fd >= 0) ::close(fd);
         throw;

@@ -403,6 +403,12 @@ BOOST_AUTO_TEST_CASE(large_part_bodies_read_by_the_guard_arrive_whole_and_leave_
         auto no_session = conn.request(part_request("/v1/uploads/sessions/999999/parts/2", two, two.size()));
         BOOST_TEST(no_session.status == 404, no_session.body);
         BOOST_TEST(error_member(no_session.body, "code") == "not_found");
+        // Another app's key on this very session: the same 404, nothing written.
+        AppStore(c).create("intruder");
+        auto intruder = KeyStore(c).create("intruder", Role::admin).plaintext;
+        auto foreign = conn.request(part_request(base + "/parts/2", two, two.size(), intruder));
+        BOOST_TEST(foreign.status == 404, foreign.body);
+        BOOST_TEST(error_member(foreign.body, "code") == "not_found");
         BOOST_TEST(conn.request(e2e::request_bytes("GET", "/healthz")).status == 200);
     }
     // Abandoned halfway: the API goes on, nothing of it is stored.

@@ -39,7 +39,7 @@ struct ChildPlan {
     int nlimits;
     int highest_target;
     int park_at;
-    int* parked;
+    int* parked;  // the child's scratch; in the worker's own memory when shared, unused by it afterwards
     bool search_path;
     pid_t parent;
     int error_write_fd;
