@@ -11,8 +11,8 @@
 // No job is "run": this is the least client work and SQL a worker needs.
 //
 // Mode "minimal" (the limit, issue 12): a queue of its own, bench_min.queue
-// (id, state, payload, run_at, created_at, finished_at; one partial index on
-// pending ids; bench/run creates and fills it), drained the way the issue
+// (id, state, payload, run_at, created_at, finished_at; a primary key and one
+// partial index on pending ids; bench/run creates and fills it), drained the way the issue
 // describes it: claim BATCH rows (state 'running', SELECT … ORDER BY id FOR
 // UPDATE SKIP LOCKED) and mark the previous batch done, pipelined the way
 // Drover's worker pipelines: each round sends "done(previous batch)" and
