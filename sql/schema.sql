@@ -214,6 +214,48 @@ $$;
 
 
 --
+-- Name: job_listing_add(); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.job_listing_add() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO drover.job_listing (app, id) SELECT app, id FROM added;
+    RETURN NULL;
+END;
+$$;
+
+
+--
+-- Name: job_listing_clear(); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.job_listing_clear() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    TRUNCATE drover.job_listing;
+    RETURN NULL;
+END;
+$$;
+
+
+--
+-- Name: job_listing_remove(); Type: FUNCTION; Schema: drover; Owner: -
+--
+
+CREATE FUNCTION drover.job_listing_remove() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM drover.job_listing AS l USING removed AS r WHERE l.app = r.app AND l.id = r.id;
+    RETURN NULL;
+END;
+$$;
+
+
+--
 -- Name: notify_job_changes(); Type: FUNCTION; Schema: drover; Owner: -
 --
 
@@ -457,6 +499,16 @@ CREATE TABLE drover.idempotency_keys (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     CONSTRAINT idempotency_keys_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255)))
+);
+
+
+--
+-- Name: job_listing; Type: TABLE; Schema: drover; Owner: -
+--
+
+CREATE TABLE drover.job_listing (
+    app text NOT NULL,
+    id bigint NOT NULL
 );
 
 
@@ -710,6 +762,14 @@ ALTER TABLE ONLY drover.idempotency_keys
 
 
 --
+-- Name: job_listing job_listing_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
+--
+
+ALTER TABLE ONLY drover.job_listing
+    ADD CONSTRAINT job_listing_pkey PRIMARY KEY (app, id);
+
+
+--
 -- Name: job_logs job_logs_pkey; Type: CONSTRAINT; Schema: drover; Owner: -
 --
 
@@ -847,13 +907,6 @@ CREATE INDEX job_logs_by_job ON drover.job_logs USING btree (job_id, id);
 
 
 --
--- Name: jobs_by_app_newest; Type: INDEX; Schema: drover; Owner: -
---
-
-CREATE INDEX jobs_by_app_newest ON drover.jobs USING btree (app, id DESC);
-
-
---
 -- Name: jobs_by_upload; Type: INDEX; Schema: drover; Owner: -
 --
 
@@ -942,6 +995,27 @@ CREATE TRIGGER job_logs_notify_inserted AFTER INSERT ON drover.job_logs FOR EACH
 --
 
 CREATE TRIGGER jobs_check_app_limits AFTER INSERT ON drover.jobs REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION drover.check_app_limits();
+
+
+--
+-- Name: jobs jobs_listing_add; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER jobs_listing_add AFTER INSERT ON drover.jobs REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION drover.job_listing_add();
+
+
+--
+-- Name: jobs jobs_listing_clear; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER jobs_listing_clear AFTER TRUNCATE ON drover.jobs FOR EACH STATEMENT EXECUTE FUNCTION drover.job_listing_clear();
+
+
+--
+-- Name: jobs jobs_listing_remove; Type: TRIGGER; Schema: drover; Owner: -
+--
+
+CREATE TRIGGER jobs_listing_remove AFTER DELETE ON drover.jobs REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION drover.job_listing_remove();
 
 
 --
@@ -1060,4 +1134,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201000050'),
     ('20261201001200'),
     ('20261201001300'),
-    ('20261201002000');
+    ('20261201002000'),
+    ('20261202000100');

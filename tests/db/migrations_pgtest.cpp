@@ -262,6 +262,43 @@ BOOST_AUTO_TEST_CASE(jobs_cheaper_name_checks_applies_to_a_populated_jobs_table)
     same_rule();
 }
 
+// jobs_listing_table (issue 12) moves the listing from an index to a table
+// kept by triggers: applied to a table full of jobs of two apps, it must list
+// every one of them; rolled back, the index is back and nothing is lost.
+BOOST_AUTO_TEST_CASE(jobs_listing_table_applies_to_a_populated_jobs_table) {
+    test::TestDatabase database(false);
+    std::string out;
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    auto conn = database.connect();
+    auto count = [&](const std::string& sql) { return conn.exec(sql).int64(0, 0); };
+    auto has_table = [&] { return count("SELECT count(*) FROM pg_class WHERE oid = to_regclass('drover.job_listing')") == 1; };
+    auto has_index = [&] { return count("SELECT count(*) FROM pg_class WHERE oid = to_regclass('drover.jobs_by_app_newest')") == 1; };
+    for (int i = 0; i < 20 && has_table(); ++i) {
+        BOOST_REQUIRE_MESSAGE(dbmate(database, {"rollback"}, &out) == 0, out);
+    }
+    BOOST_REQUIRE(!has_table());
+    BOOST_REQUIRE(has_index());
+    conn.exec("INSERT INTO drover.apps (name) VALUES ('other') ON CONFLICT DO NOTHING");
+    conn.exec("INSERT INTO drover.jobs (app, kind) SELECT CASE WHEN g % 4 = 0 THEN 'other' ELSE 'default' END, 'noop' "
+              "FROM generate_series(1, 4000) AS g");
+    conn.exec("UPDATE drover.jobs SET status = 'succeeded', attempt = 1, started_at = now(), finished_at = now() "
+              "WHERE id > 3000");
+    BOOST_REQUIRE_MESSAGE(dbmate(database, {"up"}, &out) == 0, out);
+    BOOST_TEST(has_table());
+    BOOST_TEST(!has_index());
+    BOOST_TEST(count("SELECT count(*) FROM drover.job_listing") == 4000);
+    BOOST_TEST(count("SELECT count(*) FROM drover.job_listing WHERE app = 'other'") == 1000);
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs j JOIN drover.job_listing l USING (id, app)") == 4000);
+    conn.exec("INSERT INTO drover.jobs (app, kind) VALUES ('other', 'noop')");
+    BOOST_TEST(count("SELECT count(*) FROM drover.job_listing WHERE app = 'other'") == 1001);
+    // And back, with the jobs in place.
+    for (int i = 0; i < 20 && has_table(); ++i) {
+        BOOST_REQUIRE_MESSAGE(dbmate(database, {"rollback"}, &out) == 0, out);
+    }
+    BOOST_TEST(has_index());
+    BOOST_TEST(count("SELECT count(*) FROM drover.jobs") == 4001);
+}
+
 BOOST_AUTO_TEST_CASE(committed_schema_dump_is_current) {
     test::TestDatabase database(false);
     auto conn = database.connect();
