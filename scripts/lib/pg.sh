@@ -6,7 +6,7 @@
 #   pg_running DIR              true when the cluster is up
 #   pg_port DIR                 print the port it runs (or last ran) on
 #   pg_postmaster_pid DIR       print the postmaster's pid (fails when it does not run)
-#   pg_url DIR [DBNAME]         print postgres://postgres@127.0.0.1:PORT/DBNAME?sslmode=disable&passfile=DIR/pgpass
+#   pg_url DIR [DBNAME]         print postgres://postgres@127.0.0.1:PORT/DBNAME?sslmode=disable&gssencmode=disable&passfile=DIR/pgpass
 #   pg_url_inline DIR [DBNAME]  the same with the password in the URL (for dbmate, which has no passfile)
 #   pg_createdb DIR NAME        create database NAME unless it exists
 #
@@ -15,7 +15,9 @@
 #    (mode 0700), and only it is trusted;
 #  - TCP (127.0.0.1 only) needs the superuser's password (scram-sha-256),
 #    generated at init and kept in DIR/pgpass (mode 0600, libpq's passfile
-#    format), which pg_url hands to libpq clients;
+#    format), which pg_url hands to libpq clients; its gssencmode=disable
+#    spares each client libpq's Kerberos probe at connect (no Kerberos here;
+#    it kept ~0.8 MiB of libkrb5 resident in every idle worker);
 #  - the server log and everything the cluster writes are owner-only.
 # (Clusters made before this, with `initdb -A trust`, are converted on their
 # next start: a password is set and pg_hba.conf rewritten.)
@@ -338,7 +340,7 @@ pg_url() {
   local dir="${1:-}" db="${2:-postgres}"
   [[ -n "$dir" ]] || drover_die "pg_url: missing cluster folder"
   dir="$(cd -- "$dir" && pwd -P)"
-  printf 'postgres://postgres@127.0.0.1:%s/%s?sslmode=disable&passfile=%s\n' "$(pg_port "$dir")" "$db" "$dir/pgpass"
+  printf 'postgres://postgres@127.0.0.1:%s/%s?sslmode=disable&gssencmode=disable&passfile=%s\n' "$(pg_port "$dir")" "$db" "$dir/pgpass"
 }
 
 pg_url_inline() {
