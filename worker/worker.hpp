@@ -185,6 +185,7 @@ private:
     };
     std::map<std::string, QueueScan> scans_;  // coordinator only
     static constexpr int kHeadClaimBudget = 20;  // a slow claim from the head that took t: the next one after 20 t
+    static constexpr std::chrono::seconds kHeadClaimMaxDelay{60};  // ... but never later than this
     std::chrono::steady_clock::duration position_round_{};  // coordinator only: moving average of rounds claiming from a position
     std::set<std::string> limited_queues_;  // coordinator only; refreshed every poll
     std::vector<std::string> limited_kinds_;  // coordinator only; refreshed with limited_queues_
