@@ -358,10 +358,13 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     }
     // Its outbound files become artifacts; outbound/result.json its result if
     // it sent none (artifacts.hpp). Read only now: nothing of the job runs any
-    // more that could swap a file for a link meanwhile.
-    if (auto outbound_result = collect_outbound(control, folder->dir() / "outbound", kind_.artifact_retention_s);
-        outbound_result && !result_json) {
-        result_json = std::move(outbound_result);
+    // more that could swap a file for a link meanwhile. An empty outbound/
+    // (most jobs) is removed at once instead of read.
+    if (!folder->remove_empty_outbound()) {
+        if (auto outbound_result = collect_outbound(control, folder->dir() / "outbound", kind_.artifact_retention_s);
+            outbound_result && !result_json) {
+            result_json = std::move(outbound_result);
+        }
     }
     folder.reset();
 
