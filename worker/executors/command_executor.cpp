@@ -31,7 +31,9 @@ constexpr std::size_t max_args_in_env = 64 * 1024;
 
 class Pipe {
 public:
-    Pipe() {
+    // make false: no pipe, both ends -1 (poll skips them).
+    explicit Pipe(bool make = true) {
+        if (!make) return;
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
         read_ = fds[0];
@@ -174,7 +176,8 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     // The folder as the job sees it.
     const std::string dir = sandboxed ? std::string(Sandbox::job_dir) : folder->dir().string();
 
-    Pipe in, out, err, ctl, info;
+    Pipe in, out, err, ctl;
+    Pipe info(sandboxed);  // bwrap's --info-fd
     ChildSpec spec;
     if (sandboxed) {
         spec = sandbox_.child(kind_, 5, 4);
@@ -184,8 +187,6 @@ AttemptResult CommandExecutor::run(JobControl& control) {
         spec.argv = kind_.argv;
         spec.chdir = folder->dir().string();
         spec.limits = kind_.limits;
-        info.close_read();
-        info.close_write();
     }
     spec.fds.insert(spec.fds.end(),
                     {{in.read_end(), 0}, {out.write_end(), 1}, {err.write_end(), 2}, {ctl.write_end(), 3}});
