@@ -13,7 +13,16 @@
 // time (no folder per job, no pipes, no database): the floor for Drover's
 // sandboxed jobs, and, against the bare spawn, the sandbox's own cost.
 //
-// Usage: drover-bench-spawn COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox]
+// With --folder, each spawn gets a folder of its own, as a command job's
+// (docs/kinds.md: a fresh 0700 folder holding args.json and the empty
+// folders inbound/ and outbound/), made before the spawn, its current
+// directory, and removed after the reap, with plain system calls (mkdir,
+// open+write, then unlink and rmdir: nothing to walk). CONCURRENCY threads
+// each run that loop on one process at a time, so that one folder's removal
+// (which waits for the disk, see bench/README.md) does not hold up the
+// others: the floor for an unsandboxed job with its own folder.
+//
+// Usage: drover-bench-spawn COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox | --folder]
 // Prints one JSON object on stdout: jobs, elapsed time from the first spawn to
 // the last reap, jobs/s, and CPU seconds of this process and of its reaped
 // children (user + system). Exits 1 if a spawn fails or a child does not exit 0.
@@ -21,15 +30,18 @@
 #include <spawn.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/kinds.hpp"
@@ -47,13 +59,66 @@ double cpu_seconds(int who) {
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// --folder: CONCURRENCY threads, each makes a folder, spawns PROGRAM in it,
+// reaps it and removes the folder, until COUNT processes have run.
+int run_with_folders(long count, long concurrency, char* program) {
+    char tmpl[] = "/tmp/drover-bench-spawn-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        std::perror("drover-bench-spawn: mkdtemp");
+        return 1;
+    }
+    const std::string root = tmpl;
+    std::atomic<long> next{0}, failed{0};
+    auto slot = [&] {
+        char* child_argv[] = {program, nullptr};
+        for (long i; (i = next.fetch_add(1)) < count;) {
+            const std::string dir = root + "/" + std::to_string(i) + "-1";
+            const std::string args = dir + "/args.json", in = dir + "/inbound", out = dir + "/outbound";
+            bool ok = mkdir(dir.c_str(), 0700) == 0 && mkdir(in.c_str(), 0700) == 0 && mkdir(out.c_str(), 0700) == 0;
+            int fd = ok ? open(args.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+            ok = fd >= 0 && write(fd, "{}", 2) == 2;
+            if (fd >= 0) close(fd);
+            posix_spawn_file_actions_t actions;
+            posix_spawn_file_actions_init(&actions);
+            posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+            pid_t pid = 0;
+            int status = 0;
+            ok = ok && posix_spawn(&pid, program, &actions, nullptr, child_argv, environ) == 0;
+            posix_spawn_file_actions_destroy(&actions);
+            while (ok && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            ok = unlink(args.c_str()) == 0 && rmdir(in.c_str()) == 0 && rmdir(out.c_str()) == 0 &&
+                 rmdir(dir.c_str()) == 0 && ok;
+            if (!ok) ++failed;
+        }
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (long t = 0; t < concurrency; ++t) threads.emplace_back(slot);
+    for (auto& t : threads) t.join();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::filesystem::remove_all(root);
+    if (failed) {
+        std::fprintf(stderr, "drover-bench-spawn: %ld of %ld spawns failed (folder, spawn or exit status)\n",
+                     failed.load(), count);
+        return 1;
+    }
+    std::printf("{\"sandboxed\":false,\"folder\":true,\"jobs\":%ld,\"concurrency\":%ld,\"elapsed_s\":%.3f,"
+                "\"jobs_per_s\":%.1f,\"cpu_s\":%.3f,\"children_cpu_s\":%.3f}\n",
+                count, concurrency, elapsed, static_cast<double>(count) / elapsed, cpu_seconds(RUSAGE_SELF),
+                cpu_seconds(RUSAGE_CHILDREN));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     bool sandboxed = argc > 1 && std::string(argv[argc - 1]) == "--sandbox";
-    if (sandboxed) --argc;
+    bool folders = argc > 1 && std::string(argv[argc - 1]) == "--folder";
+    if (sandboxed || folders) --argc;
     if (argc < 2 || argc > 4) {
-        std::fprintf(stderr, "usage: %s COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s COUNT [CONCURRENCY=8] [PROGRAM=/bin/true] [--sandbox | --folder]\n", argv[0]);
         return 2;
     }
     const long count = std::atol(argv[1]);
@@ -63,6 +128,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "COUNT and CONCURRENCY must be positive integers\n");
         return 2;
     }
+    if (folders) return run_with_folders(count, concurrency, program);
     char* child_argv[] = {program, nullptr};
     drover::worker::ChildSpec spec;
     std::filesystem::path job_dir;

@@ -51,6 +51,51 @@ BOOST_AUTO_TEST_CASE(an_attempt_folder_is_fresh_private_and_gone_afterwards) {
     BOOST_TEST(fs::exists(root.path));  // the link was removed, not followed
 }
 
+BOOST_AUTO_TEST_CASE(an_untouched_folder_goes_and_so_does_one_the_job_rearranged) {
+    TempRoot root;
+    { JobFolder untouched(root.path / "1-1", "{}", std::nullopt); }
+    BOOST_TEST(!fs::exists(root.path / "1-1"));
+    {
+        // Removed entry by entry until one is not what the attempt started
+        // with; the tree walk takes the rest. A link is removed, not followed.
+        JobFolder folder(root.path / "2-1", "{}", std::nullopt);
+        fs::remove(root.path / "2-1" / "args.json");
+        fs::create_directory(root.path / "2-1" / "args.json");
+        fs::remove(root.path / "2-1" / "outbound");
+        fs::create_directory_symlink(root.path, root.path / "2-1" / "outbound");
+    }
+    BOOST_TEST(!fs::exists(root.path / "2-1"));
+    BOOST_TEST(fs::exists(root.path));
+}
+
+BOOST_AUTO_TEST_CASE(remove_empty_outbound_removes_only_an_empty_folder) {
+    TempRoot root;
+    {
+        JobFolder empty(root.path / "1-1", "{}", std::nullopt);
+        BOOST_TEST(empty.remove_empty_outbound());
+        BOOST_TEST(!fs::exists(root.path / "1-1" / "outbound"));
+        BOOST_TEST(empty.remove_empty_outbound());  // asked again: still gone
+    }
+    BOOST_TEST(!fs::exists(root.path / "1-1"));
+    {
+        JobFolder full(root.path / "2-1", "{}", std::nullopt);
+        std::ofstream(root.path / "2-1" / "outbound" / "out.txt") << "x";
+        BOOST_TEST(!full.remove_empty_outbound());
+        BOOST_TEST(fs::exists(root.path / "2-1" / "outbound" / "out.txt"));
+    }
+    BOOST_TEST(!fs::exists(root.path / "2-1"));
+    {
+        // A link to an empty folder is not an empty outbound/ (and is not followed).
+        fs::create_directory(root.path / "elsewhere");
+        JobFolder linked(root.path / "3-1", "{}", std::nullopt);
+        fs::remove(root.path / "3-1" / "outbound");
+        fs::create_directory_symlink(root.path / "elsewhere", root.path / "3-1" / "outbound");
+        BOOST_TEST(!linked.remove_empty_outbound());
+    }
+    BOOST_TEST(!fs::exists(root.path / "3-1"));
+    BOOST_TEST(fs::exists(root.path / "elsewhere"));
+}
+
 BOOST_AUTO_TEST_CASE(a_leftover_of_the_same_name_is_replaced) {
     TempRoot root;
     fs::create_directories(root.path / "7-1" / "old");

@@ -23,9 +23,15 @@ struct Limit {
     rlim_t value;
 };
 
-[[noreturn]] void fail_child(int error_fd, int error) {
-    ssize_t ignored = ::write(error_fd, &error, sizeof error);
-    (void)ignored;
+// Tells the worker why the child could not exec: in the memory they share
+// (shared_error), else through the error pipe.
+[[noreturn]] void fail_child(int* shared_error, int error_fd, int error) {
+    if (shared_error) {
+        *shared_error = error;
+    } else {
+        ssize_t ignored = ::write(error_fd, &error, sizeof error);
+        (void)ignored;
+    }
     _exit(127);
 }
 
@@ -42,15 +48,19 @@ struct ChildPlan {
     int* parked;  // the child's scratch; in the worker's own memory when shared, unused by it afterwards
     bool search_path;
     pid_t parent;
-    int error_write_fd;
+    int* shared_error;   // shared memory: where the child puts the errno of a failure (no error pipe)
+    int error_write_fd;  // otherwise
     int worker_fd;  // a pidfd of the worker (own_pid_namespace), else -1
 };
 
 // The child, from its first instruction to exec: only system calls.
 [[noreturn]] void run_child(const ChildPlan& p) {
     const ChildSpec& spec = *p.spec;
-    int error_fd = fcntl(p.error_write_fd, F_DUPFD_CLOEXEC, p.park_at + static_cast<int>(spec.fds.size()) + 1);
-    if (error_fd < 0) _exit(127);
+    int error_fd = -1;
+    if (!p.shared_error) {
+        error_fd = fcntl(p.error_write_fd, F_DUPFD_CLOEXEC, p.park_at + static_cast<int>(spec.fds.size()) + 1);
+        if (error_fd < 0) _exit(127);
+    }
     setpgid(0, 0);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
@@ -59,10 +69,10 @@ struct ChildPlan {
     // never overwrites another that is still to be moved.
     for (std::size_t i = 0; i < spec.fds.size(); ++i) {
         p.parked[i] = fcntl(spec.fds[i].first, F_DUPFD_CLOEXEC, p.park_at);
-        if (p.parked[i] < 0) fail_child(error_fd, errno);
+        if (p.parked[i] < 0) fail_child(p.shared_error, error_fd, errno);
     }
     for (std::size_t i = 0; i < spec.fds.size(); ++i) {
-        if (dup2(p.parked[i], spec.fds[i].second) < 0) fail_child(error_fd, errno);  // clears FD_CLOEXEC
+        if (dup2(p.parked[i], spec.fds[i].second) < 0) fail_child(p.shared_error, error_fd, errno);  // clears FD_CLOEXEC
     }
     // Whatever else the worker has open (its database sockets, other
     // jobs' pipes) is closed at exec.
@@ -72,10 +82,10 @@ struct ChildPlan {
         for (auto [from, to] : spec.fds) wanted = wanted || to == fd;
         if (!wanted) ::close(fd);
     }
-    if (!spec.chdir.empty() && chdir(spec.chdir.c_str()) != 0) fail_child(error_fd, errno);
+    if (!spec.chdir.empty() && chdir(spec.chdir.c_str()) != 0) fail_child(p.shared_error, error_fd, errno);
     for (int i = 0; i < p.nlimits; ++i) {
         rlimit l{p.limits[i].value, p.limits[i].value};
-        if (setrlimit(p.limits[i].resource, &l) != 0) fail_child(error_fd, errno);
+        if (setrlimit(p.limits[i].resource, &l) != 0) fail_child(p.shared_error, error_fd, errno);
     }
     // The kernel kills the child when the worker's thread that started
     // it dies, however it dies. Checked against a worker that died first: as PID 1 of a new
@@ -96,13 +106,34 @@ struct ChildPlan {
     } else {
         execve(spec.program.c_str(), p.argv, p.envp);
     }
-    fail_child(error_fd, errno);
+    fail_child(p.shared_error, error_fd, errno);
 }
 
 int child_entry(void* plan) { run_child(*static_cast<const ChildPlan*>(plan)); }
 
 // The stack of a child that shares the worker's memory until it execs.
 constexpr std::size_t kChildStackBytes = 256u << 10;
+
+// One per thread, mapped at its first spawn and kept: the child is done with
+// it when clone returns (CLONE_VFORK). An mmap + munmap per spawn cost ~3 %
+// of the worker's CPU in bench/run command_spawn without the sandbox (the
+// munmap flushes the TLBs of the worker's other threads).
+struct ChildStack {
+    void* base = nullptr;
+    ~ChildStack() {
+        if (base) munmap(base, kChildStackBytes);
+    }
+    void* get() {
+        if (!base) {
+            void* p = mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                           -1, 0);
+            if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
+            base = p;
+        }
+        return base;
+    }
+};
+thread_local ChildStack child_stack;
 
 // Under AddressSanitizer the child's intercepted calls (sigaction, dup2, …)
 // would run the sanitizer's code on memory it shares with the worker: a fork
@@ -135,11 +166,24 @@ Spawned spawn_child(const ChildSpec& spec) {
     for (auto [from, to] : spec.fds) highest_target = std::max(highest_target, to);
     std::vector<int> parked(spec.fds.size(), -1);
 
-    int error_pipe[2];
-    if (pipe2(error_pipe, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+    const bool share_memory = kShareMemoryUntilExec && !spec.own_pid_namespace;
+    // Sharing the worker's memory, the child reports a failed exec in it;
+    // otherwise through a pipe that exec closes.
+    int shared_error = 0;
+    int error_pipe[2] = {-1, -1};
+    if (!share_memory && pipe2(error_pipe, O_CLOEXEC) != 0) {
+        throw std::system_error(errno, std::generic_category(), "pipe");
+    }
+    auto close_error_pipe = [&] {
+        for (int& fd : error_pipe) {
+            if (fd >= 0) ::close(fd);
+            fd = -1;
+        }
+    };
     ChildPlan plan{&spec,           argv.data(),      envp.data(), limits,        nlimits,
                    highest_target,  std::max(highest_target + 1, 10), parked.data(),
-                   spec.program.find('/') == std::string::npos, getpid(), error_pipe[1], -1};
+                   spec.program.find('/') == std::string::npos, getpid(),
+                   share_memory ? &shared_error : nullptr, error_pipe[1], -1};
     // Without a PID namespace of its own the child shares the worker's memory
     // until it execs (CLONE_VM | CLONE_VFORK, as posix_spawn does, on a stack
     // of its own), instead of a fork's copy of it: forking the threaded
@@ -147,16 +191,7 @@ Spawned spawn_child(const ChildSpec& spec) {
     // faults in the worker), 0.25 of a bare spawn's rate in bench/run
     // command_spawn without the sandbox.
     void* stack = nullptr;
-    const bool share_memory = kShareMemoryUntilExec && !spec.own_pid_namespace;
-    if (share_memory) {
-        stack = mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (stack == MAP_FAILED) {
-            int e = errno;
-            ::close(error_pipe[0]);
-            ::close(error_pipe[1]);
-            throw std::system_error(e, std::generic_category(), "mmap");
-        }
-    }
+    if (share_memory) stack = child_stack.get();
     // No signal handler of the worker may run in the child between the clone and exec.
     sigset_t all, old;
     sigfillset(&all);
@@ -170,8 +205,7 @@ Spawned spawn_child(const ChildSpec& spec) {
         if (plan.worker_fd < 0) {
             int e = errno;
             pthread_sigmask(SIG_SETMASK, &old, nullptr);
-            ::close(error_pipe[0]);
-            ::close(error_pipe[1]);
+            close_error_pipe();
             throw std::system_error(e, std::generic_category(), "pidfd_open");
         }
     }
@@ -189,20 +223,24 @@ Spawned spawn_child(const ChildSpec& spec) {
     }
     int fork_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    if (stack) munmap(stack, kChildStackBytes);
     if (plan.worker_fd >= 0) ::close(plan.worker_fd);
-    ::close(error_pipe[1]);
+    if (error_pipe[1] >= 0) ::close(error_pipe[1]);
+    error_pipe[1] = -1;
     if (pid < 0) {
-        ::close(error_pipe[0]);
+        close_error_pipe();
         throw std::system_error(fork_errno, std::generic_category(), "fork");
     }
-    int child_errno = 0;
-    ssize_t n;
-    do {
-        n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
-    } while (n < 0 && errno == EINTR);
-    ::close(error_pipe[0]);
-    if (n == static_cast<ssize_t>(sizeof child_errno)) {
+    // CLONE_VFORK: the child has exec'd or exited by now, its error (if any) written.
+    int child_errno = shared_error;
+    if (!share_memory) {
+        ssize_t n;
+        do {
+            n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+        } while (n < 0 && errno == EINTR);
+        if (n != static_cast<ssize_t>(sizeof child_errno)) child_errno = 0;
+    }
+    close_error_pipe();
+    if (child_errno != 0) {
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }

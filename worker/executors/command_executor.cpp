@@ -31,7 +31,9 @@ constexpr std::size_t max_args_in_env = 64 * 1024;
 
 class Pipe {
 public:
-    Pipe() {
+    // make false: no pipe, both ends -1 (poll skips them).
+    explicit Pipe(bool make = true) {
+        if (!make) return;
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
         read_ = fds[0];
@@ -174,7 +176,8 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     // The folder as the job sees it.
     const std::string dir = sandboxed ? std::string(Sandbox::job_dir) : folder->dir().string();
 
-    Pipe in, out, err, ctl, info;
+    Pipe in, out, err, ctl;
+    Pipe info(sandboxed);  // bwrap's --info-fd
     ChildSpec spec;
     if (sandboxed) {
         spec = sandbox_.child(kind_, 5, 4);
@@ -184,8 +187,6 @@ AttemptResult CommandExecutor::run(JobControl& control) {
         spec.argv = kind_.argv;
         spec.chdir = folder->dir().string();
         spec.limits = kind_.limits;
-        info.close_read();
-        info.close_write();
     }
     spec.fds.insert(spec.fds.end(),
                     {{in.read_end(), 0}, {out.write_end(), 1}, {err.write_end(), 2}, {ctl.write_end(), 3}});
@@ -358,10 +359,13 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     }
     // Its outbound files become artifacts; outbound/result.json its result if
     // it sent none (artifacts.hpp). Read only now: nothing of the job runs any
-    // more that could swap a file for a link meanwhile.
-    if (auto outbound_result = collect_outbound(control, folder->dir() / "outbound", kind_.artifact_retention_s);
-        outbound_result && !result_json) {
-        result_json = std::move(outbound_result);
+    // more that could swap a file for a link meanwhile. An empty outbound/
+    // (most jobs) is removed at once instead of read.
+    if (!folder->remove_empty_outbound()) {
+        if (auto outbound_result = collect_outbound(control, folder->dir() / "outbound", kind_.artifact_retention_s);
+            outbound_result && !result_json) {
+            result_json = std::move(outbound_result);
+        }
     }
     folder.reset();
 

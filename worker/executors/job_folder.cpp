@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_file(const fs::path& path, std::string_view text) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+// `path` is `dir_fd`'s entry of that name (it names it in errors).
+void write_file(int dir_fd, const fs::path& path, std::string_view text) {
+    int fd = ::openat(dir_fd, path.filename().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
     while (!text.empty()) {
         ssize_t n = ::write(fd, text.data(), text.size());
@@ -37,8 +38,12 @@ void make_dir(const fs::path& path) {
     }
 }
 
-void give(const fs::path& path, const std::optional<JobUser>& owner) {
-    if (owner && ::lchown(path.c_str(), owner->uid, owner->gid) != 0) {
+// `path` itself (dir_fd -1), or `dir_fd`'s entry of that name.
+void give(int dir_fd, const fs::path& path, const std::optional<JobUser>& owner) {
+    if (!owner) return;
+    int rc = dir_fd < 0 ? ::lchown(path.c_str(), owner->uid, owner->gid)
+                        : ::fchownat(dir_fd, path.filename().c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0) {
         throw std::runtime_error("cannot hand " + path.string() + " to uid " + std::to_string(owner->uid) + ": " +
                                  std::strerror(errno));
     }
@@ -68,26 +73,47 @@ bool remove_tree(const fs::path& path) noexcept {
 
 JobFolder::JobFolder(fs::path dir, std::string_view args_json, const std::optional<JobUser>& owner)
     : dir_(std::move(dir)) {
-    std::error_code ec;
-    if (fs::exists(fs::symlink_status(dir_, ec))) remove_tree(dir_);
-    make_dir(dir_);
+    // A leftover of the same name (a worker that died mid-attempt) is rare:
+    // found by mkdir itself rather than by a stat before every attempt.
+    if (::mkdir(dir_.c_str(), 0700) != 0) {
+        if (errno != EEXIST) throw std::runtime_error("cannot create " + dir_.string() + ": " + std::strerror(errno));
+        remove_tree(dir_);
+        make_dir(dir_);
+    }
     try {
-        make_dir(dir_ / "inbound");
-        make_dir(dir_ / "outbound");
-        write_file(dir_ / "args.json", args_json);
-        for (const char* entry : {"inbound", "outbound", "args.json"}) give(dir_ / entry, owner);
-        give(dir_, owner);
+        // Its entries made through the folder's descriptor, without walking its path again.
         fd_ = ::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd_ < 0) throw std::runtime_error("cannot open " + dir_.string() + ": " + std::strerror(errno));
+        for (const char* sub : {"inbound", "outbound"}) {
+            if (::mkdirat(fd_, sub, 0700) != 0) {
+                throw std::runtime_error("cannot create " + (dir_ / sub).string() + ": " + std::strerror(errno));
+            }
+        }
+        write_file(fd_, dir_ / "args.json", args_json);
+        for (const char* entry : {"inbound", "outbound", "args.json"}) give(fd_, dir_ / entry, owner);
+        give(-1, dir_, owner);
     } catch (...) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
         remove_tree(dir_);
         throw;
     }
 }
 
 JobFolder::~JobFolder() {
+    // What the attempt started with, removed entry by entry: four system
+    // calls, where remove_tree walks the tree (open, read, stat each entry).
+    // Anything the job changed there (a file left, a folder replaced by a
+    // link) makes one fail, and remove_tree removes whatever is left.
+    bool removed = fd_ >= 0 && ::unlinkat(fd_, "args.json", 0) == 0 && ::unlinkat(fd_, "inbound", AT_REMOVEDIR) == 0 &&
+                   (outbound_gone_ || ::unlinkat(fd_, "outbound", AT_REMOVEDIR) == 0) && ::rmdir(dir_.c_str()) == 0;
     if (fd_ >= 0) ::close(fd_);
-    remove_tree(dir_);
+    if (!removed) remove_tree(dir_);
+}
+
+bool JobFolder::remove_empty_outbound() {
+    if (!outbound_gone_ && fd_ >= 0) outbound_gone_ = ::unlinkat(fd_, "outbound", AT_REMOVEDIR) == 0;
+    return outbound_gone_;
 }
 
 std::string JobFolders::key_of(const std::string& worker_id) {

@@ -39,10 +39,14 @@ public:
     const std::filesystem::path& dir() const { return dir_; }
     // An O_PATH descriptor of the folder, for bwrap --bind-fd (no path race).
     int fd() const { return fd_; }
+    // Removes outbound/ if it is an empty folder (what most jobs leave), and
+    // says so: its removal is the check, so nothing needs to read it.
+    bool remove_empty_outbound();
 
 private:
     std::filesystem::path dir_;
     int fd_ = -1;
+    bool outbound_gone_ = false;
 };
 
 // Removes a tree a job may have made hard to remove (folders without
