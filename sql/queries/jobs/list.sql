@@ -4,7 +4,11 @@
 -- job by its primary key: page 1,000 starts where it should instead of
 -- counting past 999 pages (the cursor is an index bound: coalesce, not
 -- "IS NULL OR"), and an app with few jobs in a large table reads only its
--- own. A filter that matches few of the app's jobs makes the walk longer.
+-- own. The store plans it for each call: for a large app the planner may
+-- merge the walk with jobs_pkey walked backwards, for a small one it must
+-- not (a generic plan, blind to the app, read 1,901 buffers, 15.6 ms, for
+-- page 1 of an app with 0.05 % of 200,000 jobs when the listing was an
+-- index). A filter that matches few of the app's jobs makes the walk longer.
 -- $1 app, $2 before id (NULL: the newest), $3 statuses (text[], NULL: any),
 -- $4 kind, $5 queue, $6 created_after, $7 created_before, $8 limit
 SELECT j.*
