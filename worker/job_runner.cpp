@@ -19,7 +19,8 @@ JobRunner::JobRunner(const KindRegistry& kinds, const Handlers& handlers, std::f
       jobs_dir_(std::move(jobs_dir)),
       done_(std::move(done)),
       max_threads_(static_cast<std::size_t>(std::max(threads, 1))),
-      sandbox_(sandbox) {
+      sandbox_(sandbox),
+      spares_(sandbox.enabled() ? nullptr : std::make_unique<SpareFolders>(jobs_dir_)) {
     threads_.reserve(max_threads_);
 }
 
@@ -104,7 +105,7 @@ AttemptResult JobRunner::run_one(JobControl& control) {
     }
     try {
         if (kind->type == Kind::Type::command) {
-            return CommandExecutor(*kind, jobs_dir_, sandbox_).run(control);
+            return CommandExecutor(*kind, jobs_dir_, sandbox_, spares_.get()).run(control);
         }
         const auto* handler = handlers_.find(kind->name);
         if (!handler) return AttemptResult::retry("this worker has no handler for in-process kind " + kind->name);

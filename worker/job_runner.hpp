@@ -19,6 +19,7 @@
 
 #include "core/kinds.hpp"
 #include "worker/executors/executor.hpp"
+#include "worker/executors/job_folder.hpp"
 #include "worker/executors/sandbox.hpp"
 #include "worker/handlers.hpp"
 
@@ -66,6 +67,8 @@ private:
     std::size_t max_threads_;
     std::size_t busy_ = 0;  // threads running an attempt
     const Sandbox& sandbox_;
+    // Without the sandbox: attempt folders left untouched, for the next attempts (job_folder.hpp).
+    std::unique_ptr<SpareFolders> spares_;
     std::vector<std::thread> threads_;
 };
 

@@ -4,7 +4,8 @@
 // job); the child must still get exactly what a forked one got: its folder
 // as working directory, its environment, the kind's limits, only its own
 // fds, the parent-death signal — and a program that cannot be executed must
-// fail the job with the reason, not hang or kill the worker.
+// fail the job with the reason, not hang or kill the worker. A folder a job
+// left untouched goes to the next job; any other is removed.
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
@@ -34,6 +35,13 @@ std::string kinds(const e2e::TempDir& out, const std::string& mark) {
             return k;
         }(),
         e2e::CommandKind("long", "exec sleep 1000").with_env("PLAIN_MARK", mark).attempts(5),
+        // Touches nothing; says which folder (inode) it ran in and what args.json held.
+        e2e::CommandKind("tidy", R"(stat -c %i . >> "$OUT/inodes"; cat args.json >> "$OUT/args"; echo >> "$OUT/args")")
+            .with_env("OUT", out.str()),
+        e2e::CommandKind("litter", R"(echo junk > litter; chmod 755 .; echo x > inbound/left)"),
+        e2e::CommandKind("inspect", R"(find . -mindepth 1 | sort > "$OUT/seen"; stat -c %a . > "$OUT/mode"; )"
+                                    R"(cat args.json > "$OUT/inspected")")
+            .with_env("OUT", out.str()),
     });
     // A kind whose program does not exist: exec fails in the child.
     const std::string head = R"({"kinds":{)";
@@ -97,6 +105,37 @@ BOOST_AUTO_TEST_CASE(the_child_dies_with_a_killed_worker) {
     worker.signal(SIGKILL);
     BOOST_REQUIRE(worker.wait_exit(5s).has_value());
     BOOST_TEST(e2e::poll_until([&] { return mine().empty(); }, 3s, 20ms), "still running: " << mine().size());
+}
+
+BOOST_AUTO_TEST_CASE(an_untouched_folder_goes_to_the_next_job_and_one_a_job_changed_does_not) {
+    stack.start_api();
+    stack.start_worker({{"DROVER_SANDBOX", "off"}, {"DROVER_CONCURRENCY", "1"}});
+    // Without the sandbox a folder left as it was given is handed on (no
+    // inode made or freed per job): the same folder, the new job's args.json
+    // only (a shorter one is not followed by the end of the longer).
+    auto first = submit(R"({"kind": "tidy", "args": {"n": 1, "padding": "0123456789012345678901234567890123456789"}})");
+    BOOST_REQUIRE(test::json_field(stack.wait_finished(first, 30s), "status") == "succeeded");
+    auto second = submit(R"({"kind": "tidy", "args": {"n": 2}})");
+    BOOST_REQUIRE(test::json_field(stack.wait_finished(second, 30s), "status") == "succeeded");
+    auto inodes = e2e::read_lines(out.path() / "inodes");
+    BOOST_REQUIRE_EQUAL(inodes.size(), 2u);
+    BOOST_TEST(inodes[0] == inodes[1]);
+    auto args = e2e::read_lines(out.path() / "args");
+    BOOST_REQUIRE_EQUAL(args.size(), 2u);
+    BOOST_TEST(args[0].find("padding") != std::string::npos, args[0]);
+    BOOST_TEST(args[1].find("padding") == std::string::npos, args[1]);
+    BOOST_TEST(args[1].find("\"n\"") != std::string::npos, args[1]);
+    // A job that left anything (a file, another mode) loses its folder: the
+    // next one gets a fresh one with nothing of it.
+    auto third = submit(R"({"kind": "litter", "args": {}})");
+    BOOST_REQUIRE(test::json_field(stack.wait_finished(third, 30s), "status") == "succeeded");
+    auto fourth = submit(R"({"kind": "inspect", "args": {"n": 4}})");
+    BOOST_REQUIRE(test::json_field(stack.wait_finished(fourth, 30s), "status") == "succeeded");
+    BOOST_TEST(e2e::read_lines(out.path() / "seen") ==
+                   (std::vector<std::string>{"./args.json", "./inbound", "./outbound"}),
+               e2e::read_file(out.path() / "seen"));
+    BOOST_TEST(trimmed(e2e::read_file(out.path() / "mode")) == "700");
+    BOOST_TEST(e2e::read_file(out.path() / "inspected").find("\"n\"") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -168,7 +168,7 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     try {
         folder = std::make_unique<JobFolder>(
             jobs_dir_ / (std::to_string(job.id) + "-" + std::to_string(job.attempt)), job.args_json,
-            sandbox_.user_of(kind_));
+            sandbox_.user_of(kind_), sandboxed ? nullptr : spares_);
         stage_inbound(job, folder->dir() / "inbound");  // the job's upload, unpacked (inbound.hpp)
     } catch (const std::exception& e) {
         return AttemptResult::retry(std::string("job folder: ") + e.what());
@@ -360,8 +360,8 @@ AttemptResult CommandExecutor::run(JobControl& control) {
     // Its outbound files become artifacts; outbound/result.json its result if
     // it sent none (artifacts.hpp). Read only now: nothing of the job runs any
     // more that could swap a file for a link meanwhile. An empty outbound/
-    // (most jobs) is removed at once instead of read.
-    if (!folder->remove_empty_outbound()) {
+    // (most jobs) is not read.
+    if (!folder->outbound_is_empty()) {
         if (auto outbound_result = collect_outbound(control, folder->dir() / "outbound", kind_.artifact_retention_s);
             outbound_result && !result_json) {
             result_json = std::move(outbound_result);

@@ -1,11 +1,15 @@
 #include "worker/executors/job_folder.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <initializer_list>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -15,21 +19,50 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// 0, or the errno of the failed write.
+int write_all(int fd, std::string_view text) {
+    while (!text.empty()) {
+        ssize_t n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return n < 0 ? errno : EIO;
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
 // `path` is `dir_fd`'s entry of that name (it names it in errors).
 void write_file(int dir_fd, const fs::path& path, std::string_view text) {
     int fd = ::openat(dir_fd, path.filename().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
-    while (!text.empty()) {
-        ssize_t n = ::write(fd, text.data(), text.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int e = errno;
-            ::close(fd);
-            throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(e));
+    int e = write_all(fd, text);
+    ::close(fd);
+    if (e != 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(e));
+}
+
+// Whether the folder `name` of `dir_fd` ("." for itself; a link is not a
+// folder) holds exactly the entries `names`: one getdents64, no allocation.
+bool holds_exactly(int dir_fd, const char* name, std::initializer_list<std::string_view> names) {
+    int fd = ::openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    alignas(struct dirent64) char buf[2048];
+    std::size_t found = 0;
+    bool only_those = true;
+    for (ssize_t n; only_those && (n = ::getdents64(fd, buf, sizeof buf)) != 0;) {
+        if (n < 0) {
+            only_those = false;
+            break;
         }
-        text.remove_prefix(static_cast<std::size_t>(n));
+        for (ssize_t at = 0; at < n;) {
+            const auto* entry = reinterpret_cast<const struct dirent64*>(buf + at);
+            at += entry->d_reclen;
+            std::string_view entry_name = entry->d_name;
+            if (entry_name == "." || entry_name == "..") continue;
+            if (std::find(names.begin(), names.end(), entry_name) == names.end()) only_those = false;
+            ++found;
+        }
     }
     ::close(fd);
+    return only_those && found == names.size();
 }
 
 void make_dir(const fs::path& path) {
@@ -71,8 +104,14 @@ bool remove_tree(const fs::path& path) noexcept {
     return !ec && !fs::exists(fs::symlink_status(path, ec));
 }
 
-JobFolder::JobFolder(fs::path dir, std::string_view args_json, const std::optional<JobUser>& owner)
-    : dir_(std::move(dir)) {
+JobFolder::JobFolder(fs::path dir, std::string_view args_json, const std::optional<JobUser>& owner,
+                     SpareFolders* spares)
+    : dir_(std::move(dir)), spares_(owner ? nullptr : spares) {
+    if (spares_ && reuse_spare(args_json)) return;
+    make_fresh(args_json, owner);
+}
+
+void JobFolder::make_fresh(std::string_view args_json, const std::optional<JobUser>& owner) {
     // A leftover of the same name (a worker that died mid-attempt) is rare:
     // found by mkdir itself rather than by a stat before every attempt.
     if (::mkdir(dir_.c_str(), 0700) != 0) {
@@ -100,7 +139,67 @@ JobFolder::JobFolder(fs::path dir, std::string_view args_json, const std::option
     }
 }
 
+bool JobFolder::reuse_spare(std::string_view args_json) {
+    auto spare = spares_->take();
+    if (!spare) return false;
+    // A leftover of the same name that is not empty makes the rename fail:
+    // that spare goes, and the attempt gets a fresh folder.
+    if (::rename(spare->path.c_str(), dir_.c_str()) != 0) {
+        ::close(spare->fd);
+        remove_tree(spare->path);
+        return false;
+    }
+    fd_ = spare->fd;
+    // Rewritten in place rather than replaced: the file keeps its inode and,
+    // cut to a shorter length, its block (a freed block is a synchronous
+    // discard on a disk mounted with `discard`).
+    int fd = ::openat(fd_, "args.json", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    bool written = fd >= 0 && write_all(fd, args_json) == 0 &&
+                   ::ftruncate(fd, static_cast<off_t>(args_json.size())) == 0;
+    if (fd >= 0) ::close(fd);
+    if (written) return true;
+    ::close(fd_);
+    fd_ = -1;
+    remove_tree(dir_);
+    return false;
+}
+
+bool JobFolder::untouched() const {
+    if (fd_ < 0 || outbound_gone_) return false;
+    const uid_t me = ::geteuid();
+    // links 0: not checked (a folder's count varies between filesystems; its entries are read below).
+    auto is = [&](const char* name, mode_t type, mode_t mode, nlink_t links) {
+        struct stat st {};
+        return ::fstatat(fd_, name, &st, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) == 0 &&
+               (st.st_mode & S_IFMT) == type && (st.st_mode & 07777) == mode && (links == 0 || st.st_nlink == links) &&
+               st.st_uid == me;
+    };
+    // One link: args.json has no other name (through which the job could
+    // read what the next attempt gets).
+    if (!is("", S_IFDIR, 0700, 0) || !is("args.json", S_IFREG, 0600, 1) || !is("inbound", S_IFDIR, 0700, 0) ||
+        !is("outbound", S_IFDIR, 0700, 0)) {
+        return false;
+    }
+    if (!holds_exactly(fd_, ".", {"args.json", "inbound", "outbound"}) || !holds_exactly(fd_, "inbound", {}) ||
+        !holds_exactly(fd_, "outbound", {})) {
+        return false;
+    }
+    // No extended attributes (ACLs are some): a filesystem without them has none.
+    for (const char* name : {"", "args.json", "inbound", "outbound"}) {
+        ssize_t n = ::llistxattr((*name ? dir_ / name : dir_).c_str(), nullptr, 0);
+        if (n != 0 && !(n < 0 && errno == ENOTSUP)) return false;
+    }
+    return true;
+}
+
 JobFolder::~JobFolder() {
+    if (spares_ && untouched()) {
+        auto path = spares_->next_path();
+        if (::rename(dir_.c_str(), path.c_str()) == 0) {
+            spares_->put({path, fd_});
+            return;
+        }
+    }
     // What the attempt started with, removed entry by entry: four system
     // calls, where remove_tree walks the tree (open, read, stat each entry).
     // Anything the job changed there (a file left, a folder replaced by a
@@ -111,9 +210,38 @@ JobFolder::~JobFolder() {
     if (!removed) remove_tree(dir_);
 }
 
-bool JobFolder::remove_empty_outbound() {
-    if (!outbound_gone_ && fd_ >= 0) outbound_gone_ = ::unlinkat(fd_, "outbound", AT_REMOVEDIR) == 0;
+bool JobFolder::outbound_is_empty() {
+    if (outbound_gone_ || fd_ < 0) return outbound_gone_;
+    if (spares_) return holds_exactly(fd_, "outbound", {});
+    outbound_gone_ = ::unlinkat(fd_, "outbound", AT_REMOVEDIR) == 0;
     return outbound_gone_;
+}
+
+SpareFolders::~SpareFolders() {
+    for (auto& spare : spares_) ::close(spare.fd);
+}
+
+std::optional<SpareFolders::Spare> SpareFolders::take() {
+    std::lock_guard lock(mutex_);
+    if (spares_.empty()) return std::nullopt;
+    Spare spare = std::move(spares_.back());
+    spares_.pop_back();
+    return spare;
+}
+
+void SpareFolders::put(Spare spare) {
+    std::lock_guard lock(mutex_);
+    spares_.push_back(std::move(spare));
+}
+
+fs::path SpareFolders::next_path() {
+    std::lock_guard lock(mutex_);
+    return dir_ / (".spare-" + std::to_string(++named_));
+}
+
+std::size_t SpareFolders::size() {
+    std::lock_guard lock(mutex_);
+    return spares_.size();
 }
 
 std::string JobFolders::key_of(const std::string& worker_id) {

@@ -7,7 +7,10 @@
 // attempt reaches the next, whatever it left or broke. (Reusing one folder
 // per runner slot was cheaper — ~40 % of the worker's CPU in bench/run
 // command_spawn went to creating and removing trees — but a slot's next job
-// then ran where a previous one could leave things; issue 11.)
+// then ran where a previous one could leave things; issue 11.) Without the
+// sandbox, where a job can read every other job's folder anyway, an attempt
+// that left its folder exactly as it got it hands the folder on instead
+// (SpareFolders): no inode is made or freed per job.
 //
 // JobFolders: the worker's own folder of attempt folders, jobs/<worker>/,
 // and its lock file jobs/<worker>.lock, locked (flock) for the worker's
@@ -19,34 +22,79 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "worker/executors/child_process.hpp"
 
 namespace drover::worker {
 
+// Folders of finished attempts that left them as they got them, waiting in
+// the worker's folder (as .spare-N) for the next attempt. Only for jobs
+// without the sandbox, which run as the worker's user and can read every
+// job's folder and the worker's own memory: handing such a job a folder
+// another attempt used shows it nothing it could not already see. A spare is
+// taken by one attempt at a time, so there are never more than the worker
+// runs at once.
+class SpareFolders {
+public:
+    explicit SpareFolders(std::filesystem::path dir) : dir_(std::move(dir)) {}
+    ~SpareFolders();  // closes their descriptors; the folders go with the worker's folder
+    SpareFolders(const SpareFolders&) = delete;
+    SpareFolders& operator=(const SpareFolders&) = delete;
+
+    struct Spare {
+        std::filesystem::path path;
+        int fd;  // O_PATH, the folder's
+    };
+    std::optional<Spare> take();
+    void put(Spare spare);
+    // Where the next folder put back goes.
+    std::filesystem::path next_path();
+    std::size_t size();
+
+private:
+    std::filesystem::path dir_;
+    std::mutex mutex_;
+    std::vector<Spare> spares_;
+    std::size_t named_ = 0;
+};
+
 class JobFolder {
 public:
-    // Creates `dir` (removing a leftover of the same name first). Throws
-    // std::filesystem::filesystem_error or std::runtime_error when it cannot.
-    JobFolder(std::filesystem::path dir, std::string_view args_json, const std::optional<JobUser>& owner);
-    ~JobFolder();  // removes it (never throws)
+    // Creates `dir` (removing a leftover of the same name first), or, given
+    // spares and no owner, renames a spare to `dir` and rewrites its
+    // args.json. Throws std::filesystem::filesystem_error or
+    // std::runtime_error when it cannot.
+    JobFolder(std::filesystem::path dir, std::string_view args_json, const std::optional<JobUser>& owner,
+              SpareFolders* spares = nullptr);
+    // Hands the folder to the spares if the attempt left it as it got it,
+    // else removes it (never throws). Only once every process of the job is gone.
+    ~JobFolder();
     JobFolder(const JobFolder&) = delete;
     JobFolder& operator=(const JobFolder&) = delete;
 
     const std::filesystem::path& dir() const { return dir_; }
     // An O_PATH descriptor of the folder, for bwrap --bind-fd (no path race).
     int fd() const { return fd_; }
-    // Removes outbound/ if it is an empty folder (what most jobs leave), and
-    // says so: its removal is the check, so nothing needs to read it.
-    bool remove_empty_outbound();
+    // Whether outbound/ is an empty folder (what most jobs leave), so that
+    // nothing needs to read it. A folder that will not be reused loses it
+    // at once: its removal is the check.
+    bool outbound_is_empty();
+    // Exactly what the attempt started with: args.json, empty inbound/ and
+    // outbound/, the same modes, one link each, no extended attributes.
+    bool untouched() const;
 
 private:
+    void make_fresh(std::string_view args_json, const std::optional<JobUser>& owner);
+    bool reuse_spare(std::string_view args_json);
     std::filesystem::path dir_;
     int fd_ = -1;
     bool outbound_gone_ = false;
+    SpareFolders* spares_ = nullptr;
 };
 
 // Removes a tree a job may have made hard to remove (folders without
