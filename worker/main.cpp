@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/stop_signals.hpp"
 #include "worker/executors/inbound.hpp"
+#include "worker/startup_memory.hpp"
 #include "worker/worker.hpp"
 
 // GnuTLS (loaded because Debian's libpq needs libldap, which needs it) runs its
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
             std::cout << config.help("drover-worker");
             return 0;
         }
+        worker::init_openssl_for(config.str("database_url"));  // before any connection
         init_logging("worker", config.str("log_level"));
         db::configure_statement_mode(config);
         auto kinds = KindRegistry::load(config.str("kinds_file"));
