@@ -9,7 +9,19 @@
 #include "core/log.hpp"
 #include "core/stop_signals.hpp"
 #include "worker/executors/inbound.hpp"
+#include "worker/startup_memory.hpp"
 #include "worker/worker.hpp"
+
+// GnuTLS (loaded because Debian's libpq needs libldap, which needs it) runs its
+// global initialisation from a library constructor, before main(), unless the
+// program defines this function (gnutls.h's GNUTLS_SKIP_GLOBAL_INIT; the call
+// goes through the PLT, so the executable's definition wins; it is exported in
+// worker/CMakeLists.txt). Nothing here uses GnuTLS: libpq uses OpenSSL, and
+// libldap's TLS layer calls gnutls_global_init itself before it needs it
+// (tlsg_init). Saves ~0.85 MiB of an idle worker's RSS. Unlike the environment
+// variable GNUTLS_NO_IMPLICIT_INIT (which must be set before the process
+// starts), it needs no re-exec and leaves the environment alone.
+extern "C" int _gnutls_global_init_skip() { return 1; }
 
 int main(int argc, char** argv) {
     using namespace drover;
@@ -19,6 +31,7 @@ int main(int argc, char** argv) {
             std::cout << config.help("drover-worker");
             return 0;
         }
+        worker::init_openssl_for(config.str("database_url"));  // before any connection
         init_logging("worker", config.str("log_level"));
         db::configure_statement_mode(config);
         auto kinds = KindRegistry::load(config.str("kinds_file"));
