@@ -10,6 +10,7 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "tests/e2e/e2e_support.hpp"
@@ -17,6 +18,7 @@
 
 using namespace drover;
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -115,6 +117,14 @@ BOOST_AUTO_TEST_CASE(an_untouched_folder_goes_to_the_next_job_and_one_a_job_chan
     // only (a shorter one is not followed by the end of the longer).
     auto first = submit(R"({"kind": "tidy", "args": {"n": 1, "padding": "0123456789012345678901234567890123456789"}})");
     BOOST_REQUIRE(test::json_field(stack.wait_finished(first, 30s), "status") == "succeeded");
+    // Handed on before the outcome was recorded: the worker's folder holds it as a spare.
+    std::size_t spares = 0;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(stack.dir() / "state" / "jobs", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        if (it.depth() == 1 && it->path().filename().string().rfind(".spare-", 0) == 0) ++spares;
+    }
+    BOOST_TEST(spares == 1u);
     auto second = submit(R"({"kind": "tidy", "args": {"n": 2}})");
     BOOST_REQUIRE(test::json_field(stack.wait_finished(second, 30s), "status") == "succeeded");
     auto inodes = e2e::read_lines(out.path() / "inodes");

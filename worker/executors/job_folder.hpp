@@ -84,8 +84,8 @@ public:
     // nothing needs to read it. A folder that will not be reused loses it
     // at once: its removal is the check.
     bool outbound_is_empty();
-    // Exactly what the attempt started with: args.json, empty inbound/ and
-    // outbound/, the same modes, one link each, no extended attributes.
+    // Exactly what the attempt started with: args.json (one link), empty
+    // inbound/ and outbound/, the same modes and owner, no extended attributes.
     bool untouched() const;
 
 private:
