@@ -1,10 +1,9 @@
 #include "api/http/reply_writer.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
-#include <cstdio>
+#include <stdexcept>
 
+#include "api/http/stream_pump.hpp"
 #include "api/metrics.hpp"
 
 namespace drover::api {
@@ -59,78 +58,6 @@ void write_response(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_pt
             });
 }
 
-namespace {
-
-// Sends a streamed body one chunk at a time: each chunk is read when the
-// previous one has been written, from the write's continuation (a reactor
-// thread), so one chunk per download is all the memory it takes.
-class StreamPump : public std::enable_shared_from_this<StreamPump> {
-public:
-    StreamPump(std::weak_ptr<Tcp::Peer> peer, std::shared_ptr<ConnectionState> state,
-               std::shared_ptr<BodySource> source, bool chunked, bool close, std::string request_id)
-        : peer_(std::move(peer)), state_(std::move(state)), source_(std::move(source)), chunked_(chunked),
-          close_(close), request_id_(std::move(request_id)) {}
-
-    void send(std::string bytes, bool last) {
-        auto peer = peer_.lock();
-        if (!peer || (state_ && state_->gone)) return;
-        if (state_) state_->last_activity_ms = now_ms();
-        auto size = bytes.size();
-        auto self = shared_from_this();
-        peer->send(RawBuffer(std::move(bytes), size))
-            .then(
-                [self, last](ssize_t) {
-                    if (last) {
-                        if (self->state_ && self->state_->on_written) self->state_->on_written(self->close_);
-                    } else {
-                        self->step();
-                    }
-                },
-                [self](std::exception_ptr) {
-                    if (self->state_) self->state_->in_flight = false;
-                });
-    }
-
-    void step() {
-        std::string chunk;
-        bool more = false;
-        try {
-            more = source_->next(chunk);
-        } catch (const std::exception& e) {
-            // Headers are out: the only honest answer left is to end the
-            // connection short of the promised length (or without the last chunk).
-            spdlog::error("request {}: download aborted: {}", request_id_, e.what());
-            if (state_ && state_->on_written) state_->on_written(true);
-            return;
-        }
-        if (!more) {
-            if (chunked_) {
-                send("0\r\n\r\n", true);
-            } else if (state_ && state_->on_written) {
-                state_->on_written(close_);
-            }
-            return;
-        }
-        if (chunked_) {
-            char size_line[32];
-            std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
-            chunk.insert(0, size_line);
-            chunk += "\r\n";
-        }
-        send(std::move(chunk), false);
-    }
-
-private:
-    std::weak_ptr<Tcp::Peer> peer_;
-    std::shared_ptr<ConnectionState> state_;
-    std::shared_ptr<BodySource> source_;
-    bool chunked_;
-    bool close_;
-    std::string request_id_;
-};
-
-}  // namespace
-
 }  // namespace http
 
 void send_reply(Http::ResponseWriter& response, const Reply& reply, const RequestContext& ctx) {
@@ -154,8 +81,16 @@ void send_reply(Http::ResponseWriter& response, const Reply& reply, const Reques
             http::write_response(peer, state, std::move(head_part), close);
             return;
         }
-        auto pump = std::make_shared<http::StreamPump>(peer, state, reply.stream, chunked, close, ctx.request_id);
-        pump->send(std::move(head_part), false);
+        // The pump holds the peer weakly: a download must not keep a gone client's connection.
+        auto write = [weak = std::weak_ptr<Tcp::Peer>(peer)](std::string bytes) {
+            auto peer = weak.lock();
+            if (!peer) return Async::Promise<ssize_t>::rejected(std::runtime_error("the client is gone"));
+            auto size = bytes.size();
+            return peer->send(RawBuffer(std::move(bytes), size));
+        };
+        auto pump = std::make_shared<http::StreamPump>(std::move(write), state, reply.stream, chunked, close,
+                                                       ctx.request_id);
+        pump->start(std::move(head_part));
         return;
     }
     auto bytes = http::response_bytes(reply.code, reply.body, reply.headers, ctx.request_id, close, reply.content_type);
