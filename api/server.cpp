@@ -92,11 +92,13 @@ Server::Server(const Config& config, KindRegistry kinds)
     http::ConnectionLimits limits;
     limits.max_connections = cap;
     limits.keepalive_timeout = std::chrono::seconds(config.integer("keepalive_timeout_s"));
+    limits.send_timeout = std::chrono::seconds(config.integer("send_timeout_s"));
     connections_ = std::make_shared<http::ConnectionRegistry>(limits);
     // The admin listener's own: a few operators, never the public's crowd.
     http::ConnectionLimits admin_limits;
     admin_limits.max_connections = std::min<std::size_t>(cap, 64);
     admin_limits.keepalive_timeout = limits.keepalive_timeout;
+    admin_limits.send_timeout = limits.send_timeout;
     admin_connections_ = std::make_shared<http::ConnectionRegistry>(admin_limits);
     Address address(config.str("host"), Port(static_cast<std::uint16_t>(config.integer("port"))));
     endpoint_ = std::make_unique<Http::Endpoint>(address);

@@ -76,6 +76,10 @@ const std::vector<Setting>& all_settings() {
          "largest request (line, headers and body) the API accepts; larger gets 413", api, true, 1024, 268435456},
         {"keepalive_timeout_s", "DROVER_KEEPALIVE_TIMEOUT_S", "15",
          "an idle keep-alive connection (no request in progress) is closed after this long", api, true, 1, 3600},
+        {"send_timeout_s", "DROVER_SEND_TIMEOUT_S", "60",
+         "an answer the client stops reading (a download, a large page) is abandoned and its connection closed "
+         "once none of it has been taken for this long",
+         api, true, 1, 3600},
         {"max_connections", "DROVER_MAX_CONNECTIONS", "10000",
          "open client connections per API process (also capped by the open-file limit); past it the idlest is "
          "closed, or the new one gets 503",

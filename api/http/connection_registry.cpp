@@ -114,7 +114,7 @@ bool ConnectionRegistry::time_out(Entry& entry, bool body) {
 // Called with mutex_ held.
 void ConnectionRegistry::sweep_once() {
     const auto now = now_ms();
-    std::size_t idle = 0, stalled = 0, lingering = 0;
+    std::size_t idle = 0, stalled = 0, lingering = 0, unread = 0;
     for (auto it = entries_.begin(); it != entries_.end();) {
         if (it->second.peer.expired()) {
             if (it->second.state->killed && killed_ > 0) --killed_;
@@ -125,7 +125,18 @@ void ConnectionRegistry::sweep_once() {
     }
     for (auto& [key, entry] : entries_) {
         auto& s = *entry.state;
-        if (s.killed || s.gone || s.in_flight) continue;
+        if (s.killed || s.gone) continue;
+        if (s.in_flight) {
+            // Busy: left alone, unless it is an answer the client has stopped
+            // taking. Such connections were never idle, so enough of them once
+            // locked every new client out (503) for as long as they stayed.
+            auto writing = s.writing_since_ms.load();
+            if (writing != 0 && now - writing > limits_.send_timeout.count()) {
+                if (kill(entry)) ++killed_;
+                ++unread;
+            }
+            continue;
+        }
         if (s.closing) {
             if (now - s.closing_since_ms > limits_.linger.count()) {
                 if (kill(entry)) ++killed_;
@@ -147,8 +158,9 @@ void ConnectionRegistry::sweep_once() {
             ++idle;
         }
     }
-    if (idle + stalled + lingering > 0) {
-        spdlog::debug("closed {} idle, {} stalled and {} lingering connections", idle, stalled, lingering);
+    if (idle + stalled + lingering + unread > 0) {
+        spdlog::debug("closed {} idle, {} stalled, {} lingering connections and {} whose answers were not read", idle,
+                      stalled, lingering, unread);
     }
 }
 

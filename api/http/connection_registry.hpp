@@ -4,7 +4,8 @@
 // keepalive_timeout, a request still incomplete after the header (10 s) or
 // body (30 s) timeout (answered 408 request_timeout first), a connection
 // answered with `Connection: close` whose client does not hang up after
-// `linger`. Pistache 0.0.5 has no such limits
+// `linger`, and one whose client stopped reading its answer (a download
+// it does not take) after `send_timeout`. Pistache 0.0.5 has no such limits
 // once a connection has been answered: 1,001 idle connections once held
 // every file descriptor of the process.
 //
@@ -35,6 +36,7 @@ struct ConnectionLimits {
     std::chrono::milliseconds header_timeout{10000};
     std::chrono::milliseconds body_timeout{30000};
     std::chrono::milliseconds linger{10000};
+    std::chrono::milliseconds send_timeout{60000};
 };
 
 class ConnectionRegistry {

@@ -58,6 +58,7 @@ struct ConnectionState {
     std::atomic<bool> gone{false};       // Pistache reported the disconnection: the fd may be reused
     std::atomic<bool> killed{false};     // shut down by the registry
     std::atomic<std::int64_t> last_activity_ms{now_ms()};
+    std::atomic<std::int64_t> writing_since_ms{0};  // a write the client has not taken yet was queued then (0: none)
     std::atomic<std::int64_t> partial_since_ms{0};  // 0: no partial request buffered
     std::atomic<bool> partial_head_complete{false};
     std::atomic<std::int64_t> closing_since_ms{0};

@@ -44,17 +44,22 @@ void write_response(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_pt
                     std::string bytes, bool close) {
     if (state && state->gone) return;  // the fd may belong to another client by now
     auto size = bytes.size();
+    if (state) state->writing_since_ms = now_ms();
     // The continuation may run on the reactor thread (after the write) or on
     // this thread (when the write finished before .then() was attached): the
     // guard's on_written copes with both.
     peer->send(RawBuffer(std::move(bytes), size))
         .then(
             [state, close](ssize_t) {
+                if (state) state->writing_since_ms = 0;
                 if (state && state->on_written) state->on_written(close);
             },
             [state](std::exception_ptr) {
                 // The client went away; Pistache reports the disconnection.
-                if (state) state->in_flight = false;
+                if (state) {
+                    state->writing_since_ms = 0;
+                    state->in_flight = false;
+                }
             });
 }
 

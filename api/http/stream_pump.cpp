@@ -27,7 +27,7 @@ void StreamPump::run(std::optional<Piece> piece) {
 
 StreamPump::Sent StreamPump::send(Piece& piece) {
     if (state_ && state_->gone) return Sent::not_sent;  // the fd may belong to another client by now
-    if (state_) state_->last_activity_ms = now_ms();
+    if (state_) state_->last_activity_ms = state_->writing_since_ms = now_ms();
     // Read by the continuation only on this thread (the thread id is compared
     // first), so it needs no lock.
     struct Attaching {
@@ -41,6 +41,7 @@ StreamPump::Sent StreamPump::send(Piece& piece) {
     write_(std::move(piece.bytes))
         .then(
             [self, last, attaching](ssize_t) {
+                if (self->state_) self->state_->writing_since_ms = 0;
                 if (std::this_thread::get_id() == attaching->thread && attaching->attaching) {
                     attaching->written = true;
                     return;
@@ -49,7 +50,10 @@ StreamPump::Sent StreamPump::send(Piece& piece) {
             },
             [self](std::exception_ptr) {
                 // The client went away; Pistache reports the disconnection.
-                if (self->state_) self->state_->in_flight = false;
+                if (self->state_) {
+                    self->state_->writing_since_ms = 0;
+                    self->state_->in_flight = false;
+                }
             });
     attaching->attaching = false;
     return attaching->written ? Sent::at_once : Sent::later;

@@ -6,11 +6,16 @@
 #include <archive_entry.h>
 #include <boost/test/unit_test.hpp>
 
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include "core/crypto.hpp"
 #include "core/store/app_store.hpp"
 #include "core/store/key_store.hpp"
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/drover_stack.hpp"
+#include "tests/support/wait.hpp"
 #include "tests/support/zip_builder.hpp"
 
 using namespace drover;
@@ -240,6 +245,67 @@ BOOST_AUTO_TEST_CASE(large_artifacts_are_streamed_and_all_of_them_come_as_one_zi
     // A stored file gone from disk: a 500 before any byte, not a short body.
     std::filesystem::remove(blob(sha));
     BOOST_TEST(get("/v1/jobs/" + job + "/artifacts/big.bin").status == 500);
+}
+
+// Clients that ask for a download and never read it held their connections
+// for ever: a connection with an answer in flight is never idle, so the
+// registry left them alone, and DROVER_MAX_CONNECTIONS of them locked every
+// new client out with 503. Now an answer none of which is taken for
+// DROVER_SEND_TIMEOUT_S is abandoned; a slow reader that keeps taking is not.
+BOOST_AUTO_TEST_CASE(a_download_nobody_reads_is_abandoned_and_a_slow_reader_is_not) {
+    using namespace std::chrono_literals;
+    auto job = test::json_field(stack.post_job(R"({"kind": "big"})").body, "id");
+    BOOST_TEST_REQUIRE(test::json_field(stack.wait_finished(job, std::chrono::seconds(60)), "status") == "succeeded");
+    auto sha = text_value(c, "SELECT sha256 FROM drover.artifacts WHERE job_id = " + job + " AND name = 'big.bin'");
+    stack.start_api({{"DROVER_SEND_TIMEOUT_S", "2"}, {"DROVER_MAX_CONNECTIONS", "16"}, {"DROVER_KEEPALIVE_TIMEOUT_S", "60"}});
+    auto since = [](auto start) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    };
+    const auto request = e2e::request_bytes("GET", "/v1/jobs/" + job + "/artifacts/big.bin");
+
+    std::vector<std::unique_ptr<e2e::RawConnection>> unread;
+    for (int i = 0; i < 16; ++i) {
+        unread.push_back(std::make_unique<e2e::RawConnection>(stack.port()));
+        BOOST_REQUIRE(unread.back()->send(request));
+    }
+    auto started = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(500ms);
+    {
+        // Full, and none of them idle.
+        e2e::RawConnection extra(stack.port());
+        auto refused = extra.read_response(3s);
+        BOOST_TEST(refused.status == 503);
+        BOOST_TEST(e2e::error_member(refused.body, "code") == "too_many_connections");
+    }
+    // Abandoned after the send timeout: a new client gets in again.
+    test::HttpResponse health;
+    BOOST_TEST(test::wait_until(
+        [&] {
+            e2e::RawConnection fresh(stack.port());
+            health = fresh.request(e2e::request_bytes("GET", "/healthz"), 1s);
+            return health.status == 200;
+        },
+        15s));
+    BOOST_TEST(since(started).count() >= 2000, "let in after " << since(started).count() << " ms");
+    for (auto& conn : unread) {
+        BOOST_TEST(conn->closed_by_peer(10s));
+        BOOST_TEST(conn->unread().size() < 41943040u);  // cut short: it never read the rest
+    }
+    BOOST_TEST(stack.api().running());
+
+    // A reader slower than the socket buffers but steady, for longer than the
+    // send timeout, gets every byte.
+    const std::size_t length = 8 * 1024 * 1024;
+    e2e::RawConnection slow(stack.port());
+    BOOST_REQUIRE(slow.send(e2e::request_bytes("GET", "/v1/jobs/" + job + "/artifacts/big.bin", "",
+                                               "Range: bytes=0-" + std::to_string(length - 1) + "\r\n")));
+    auto slow_start = std::chrono::steady_clock::now();
+    while (slow.unread().size() < length && slow.read_more(5s)) std::this_thread::sleep_for(25ms);
+    auto r = slow.read_response(5s);
+    BOOST_TEST(r.status == 206);
+    BOOST_TEST(r.body.size() == length);
+    BOOST_TEST(r.body == e2e::read_file(blob(sha)).substr(0, length));
+    BOOST_TEST(since(slow_start).count() > 2500, "the slow read took " << since(slow_start).count() << " ms");
 }
 
 BOOST_AUTO_TEST_CASE(uploads_and_artifacts_are_ga4gh_drs_objects_of_their_app_only) {

@@ -250,6 +250,9 @@ public:
 
     const std::string& unread() const { return buffer_; }
 
+    // Reads what arrives next (up to 64 KiB) into unread(); false on timeout or EOF.
+    bool read_more(std::chrono::milliseconds timeout) { return fill(std::chrono::steady_clock::now() + timeout); }
+
 private:
     // Reads what arrives before the deadline; false on timeout or EOF.
     bool fill(std::chrono::steady_clock::time_point deadline) {
