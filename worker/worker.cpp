@@ -424,7 +424,15 @@ Worker::QueueClaim Worker::claim_from(JobStore& store, const std::string& queue,
     return out;
 }
 
-int Worker::claim(JobStore& store, int free_slots, int idle_slots) {
+int Worker::claim(JobStore& store, int free_slots, int idle_slots, bool limited_ended) {
+    // Limited claims (claim_kind, claim_limited) count the running jobs under
+    // a limit, and this worker's ended jobs count until their outcomes are
+    // written; those ride along with the unlimited claim, which comes after.
+    // So when a limited job ended, its outcome is written first: else its own
+    // room looked taken, the claim took nothing, and nothing claimed again
+    // until the next poll (a limit of 1 ran one job per poll; a limit of 2
+    // stalled when both its jobs ended in the same turn).
+    if (limited_ended && !unrecorded_.empty()) write_round(store, std::nullopt);
     int claimed = 0;
     auto idle_left = [&] { return std::max(0, idle_slots - claimed); };
     for (std::size_t i = 0; i < options_.queues.size() && claimed < free_slots; ++i) {
@@ -548,6 +556,7 @@ void Worker::coordinate() {
 
     for (;;) {
         bool poll_now = false;
+        bool limited_ended = false;  // a job under a limit ended: its outcome goes before the claim
         bool from_head = false;
         std::vector<std::string> woken_for;  // queues an insert woke this worker (alone) for
         bool stopping = false;
@@ -573,8 +582,9 @@ void Worker::coordinate() {
             auto record_due = [&] {
                 int depth = prefetch_depth();
                 int room = options_.concurrency + depth - static_cast<int>(running_.size());
-                return !finished_.empty() && (depth == 0 || (more_waiting && room > depth / 2) || stopping_ ||
-                                              Clock::now() >= first_finished_at_ + kRecordWithin);
+                // A limited job's room is shared by every worker: recorded at once.
+                return !finished_.empty() && (depth == 0 || limited_finished_ || (more_waiting && room > depth / 2) ||
+                                              stopping_ || Clock::now() >= first_finished_at_ + kRecordWithin);
             };
             wake_.wait_until(lock, until, [&] {
                 int room = options_.concurrency + prefetch_depth() - static_cast<int>(running_.size());
@@ -588,6 +598,7 @@ void Worker::coordinate() {
             stopping = stopping_;
             record_now = record_due();
             poll_now = notified_ || (more_waiting && record_now) || limited_finished_;
+            limited_ended = limited_finished_;
             limited_finished_ = false;
             // New jobs may sort before where the last claims stopped.
             if (notified_) from_head = true;
@@ -636,7 +647,7 @@ void Worker::coordinate() {
                     limited_kinds_ = store.limited_kinds();
                     next_limits_refresh = now + options_.poll_interval;
                 }
-                int claimed = claim(store, free_slots, idle_slots);
+                int claimed = claim(store, free_slots, idle_slots, limited_ended);
                 more_waiting = claimed == free_slots;
                 next_poll = Clock::now() + options_.poll_interval;
                 if (more_waiting && !woken_for.empty()) {

@@ -104,8 +104,9 @@ private:
                             const std::vector<std::int64_t>& recorded);
     void heartbeat(JobStore& store);
     // free_slots: what to claim (room for prefetched jobs included);
-    // idle_slots: runner threads with nothing to do (claim.sql's idle_slots).
-    int claim(JobStore& store, int free_slots, int idle_slots);
+    // idle_slots: runner threads with nothing to do (claim.sql's idle_slots);
+    // limited_ended: a job under a kind or queue limit ended since the last claim.
+    int claim(JobStore& store, int free_slots, int idle_slots, bool limited_ended);
     // One claim statement in one queue, from the queue's position when it has one.
     struct QueueClaim {
         std::vector<ClaimedJob> jobs;
