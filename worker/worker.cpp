@@ -237,9 +237,11 @@ void Worker::on_attempt_done(const std::shared_ptr<JobControl>& control, Attempt
         }
         if (finished_.empty()) first_finished_at_ = ended;
         finished_.push_back(std::move(outcome));
-        // Its room under a limit is free: claim now rather than at the next poll.
-        limited_finished_ =
-            limited_finished_ || kinds_.kind_limits().contains(job.kind) || kinds_.queue_limits().contains(job.queue);
+        // Its room under a limit is free: claim now rather than at the next
+        // poll. The limits the claims obey, an operator's rows included (not
+        // only the kinds file's).
+        limited_finished_ = limited_finished_ || limited_queues_.contains(job.queue) ||
+                            std::find(limited_kinds_.begin(), limited_kinds_.end(), job.kind) != limited_kinds_.end();
         running_.erase(job.id);
     }
     wake_.notify_all();
@@ -642,9 +644,11 @@ void Worker::coordinate() {
             }
             if (!stopping && free_slots > 0 && (poll_now || now >= next_poll)) {
                 if (now >= next_limits_refresh) {
-                    auto limited = store.limited_queues();
-                    limited_queues_ = std::set<std::string>(limited.begin(), limited.end());
-                    limited_kinds_ = store.limited_kinds();
+                    auto queues = store.limited_queues();
+                    auto kinds = store.limited_kinds();
+                    std::lock_guard lock(mutex_);
+                    limited_queues_ = std::set<std::string>(queues.begin(), queues.end());
+                    limited_kinds_ = std::move(kinds);
                     next_limits_refresh = now + options_.poll_interval;
                 }
                 int claimed = claim(store, free_slots, idle_slots, limited_ended);

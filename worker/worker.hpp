@@ -188,8 +188,11 @@ private:
     static constexpr int kHeadClaimBudget = 20;  // a slow claim from the head that took t: the next one after 20 t
     static constexpr std::chrono::seconds kHeadClaimMaxDelay{60};  // ... but never later than this
     std::chrono::steady_clock::duration position_round_{};  // coordinator only: moving average of rounds claiming from a position
-    std::set<std::string> limited_queues_;  // coordinator only; refreshed every poll
-    std::vector<std::string> limited_kinds_;  // coordinator only; refreshed with limited_queues_
+    // The limits claims obey (the kinds file's and operators' rows), refreshed
+    // every poll: written by the coordinator under mutex_, read by it freely
+    // and by on_attempt_done under mutex_.
+    std::set<std::string> limited_queues_;
+    std::vector<std::string> limited_kinds_;
     std::atomic<bool> listener_stop_{false};
     class Impl;
     std::unique_ptr<Impl> impl_;

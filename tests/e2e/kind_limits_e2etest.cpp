@@ -18,6 +18,7 @@ struct Fixture {
         e2e::CommandKind("limited", "sleep 0.3").at_most(2),
         e2e::CommandKind("free", "sleep 1"),
         e2e::CommandKind("single", "sleep 0.2").at_most(1),
+        e2e::CommandKind("unlimited_in_file", "sleep 0.2"),
     })};
     db::Connection conn = stack.database().connect();
 
@@ -96,7 +97,7 @@ BOOST_AUTO_TEST_CASE(room_freed_by_a_finished_job_is_taken_before_the_next_poll)
     auto started = std::chrono::steady_clock::now();
     for (int i = 0; i < 8; ++i) submit(R"({"kind": "limited"})");
     // 8 jobs of 0.3 s, 2 at a time: about 1.2 s when each ending frees a slot at once.
-    bool all = e2e::poll_until([&] { return count("status = 'succeeded'") == 8; }, 15s);
+    bool all = all_succeed(8, 15s);
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     BOOST_REQUIRE_MESSAGE(all, "only " << count("status = 'succeeded'") << " of 8 succeeded in 15 s");
     BOOST_TEST(took < 8s, "took " << took.count() << " ms");
@@ -106,17 +107,26 @@ BOOST_AUTO_TEST_CASE(room_freed_by_a_finished_job_is_taken_before_the_next_poll)
 // The worker claimed limited kinds before it wrote the outcomes of the jobs
 // that had just ended, so its own ended jobs still counted as running and
 // filled the limit: a limit of 1 ran one job per poll, and a limit of 2 stalled
-// whenever both its jobs ended in the same turn (CI: 2 of 8 in 15 s).
+// whenever both its jobs ended in the same turn (CI: 2 of 8 in 15 s). And only
+// the kinds file's limits made it claim again when a job ended: a limit an
+// operator set on another kind ran one job per poll.
 BOOST_AUTO_TEST_CASE(a_limit_of_one_runs_its_jobs_one_after_another_without_waiting_for_a_poll) {
+    conn.exec("INSERT INTO drover.kind_limits (kind, concurrency) VALUES ('unlimited_in_file', 1)");
     stack.start_worker({{"DROVER_CONCURRENCY", "4"}, {"DROVER_POLL_INTERVAL_MS", "60000"}});
     wait_limit_written();
-    for (int i = 0; i < 5; ++i) submit(R"({"kind": "single"})");
-    // 5 jobs of 0.2 s, one at a time: about 1 s.
-    BOOST_REQUIRE_MESSAGE(all_succeed(5, 20s), "only " << count("status = 'succeeded'") << " of 5 succeeded in 20 s");
-    // Never two at once: their runs do not overlap.
-    BOOST_TEST(e2e::scalar(conn, "SELECT count(*) FROM drover.jobs a JOIN drover.jobs b ON a.id < b.id "
-                                 "WHERE a.kind = 'single' AND b.kind = 'single' "
-                                 "AND a.started_at < b.finished_at AND b.started_at < a.finished_at") == 0);
+    std::int64_t jobs = 0;
+    for (const std::string kind : {"single", "unlimited_in_file"}) {  // the kinds file's limit, an operator's
+        for (int i = 0; i < 5; ++i) submit(R"({"kind": ")" + kind + "\"}");
+        jobs += 5;
+        // 5 jobs of 0.2 s, one at a time: about 1 s.
+        BOOST_REQUIRE_MESSAGE(all_succeed(jobs, 20s), kind << ": only " << count("status = 'succeeded'") << " of "
+                                                           << jobs << " succeeded in 20 s");
+        // Never two at once: their runs do not overlap.
+        BOOST_TEST(e2e::scalar(conn, "SELECT count(*) FROM drover.jobs a JOIN drover.jobs b ON a.id < b.id "
+                                     "WHERE a.kind = '" + kind + "' AND b.kind = '" + kind + "' "
+                                     "AND a.started_at < b.finished_at AND b.started_at < a.finished_at") == 0,
+                   kind);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
