@@ -22,11 +22,11 @@ void StreamPump::start(std::string head) { run(Piece{std::move(head), false}); }
 // long. So a write that finished at once only says so, and this loop sends the
 // next chunk; a write that finishes later goes on from its continuation.
 void StreamPump::run(std::optional<Piece> piece) {
-    while (piece && send(*piece) == Sent::at_once) piece = after_write(piece->last);
+    while (piece && written_at_once(*piece)) piece = after_write(piece->last);
 }
 
-StreamPump::Sent StreamPump::send(Piece& piece) {
-    if (state_ && state_->gone) return Sent::not_sent;  // the fd may belong to another client by now
+bool StreamPump::written_at_once(Piece& piece) {
+    if (state_ && state_->gone) return false;  // the fd may belong to another client by now
     if (state_) state_->last_activity_ms = state_->writing_since_ms = now_ms();
     // Read by the continuation only on this thread (the thread id is compared
     // first), so it needs no lock.
@@ -56,7 +56,7 @@ StreamPump::Sent StreamPump::send(Piece& piece) {
                 }
             });
     attaching->attaching = false;
-    return attaching->written ? Sent::at_once : Sent::later;
+    return attaching->written;
 }
 
 std::optional<StreamPump::Piece> StreamPump::after_write(bool last) {

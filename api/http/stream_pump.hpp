@@ -34,10 +34,10 @@ private:
         std::string bytes;
         bool last = false;  // the end of the answer
     };
-    enum class Sent { later, at_once, not_sent };
-
     void run(std::optional<Piece> piece);
-    Sent send(Piece& piece);
+    // True when the write finished at once (see run()); false when it
+    // finishes later, from its continuation, or was not sent (client gone).
+    bool written_at_once(Piece& piece);
     std::optional<Piece> after_write(bool last);
     std::optional<Piece> next_piece();
     void finish(bool close);
